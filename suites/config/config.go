@@ -1,0 +1,427 @@
+// Package config loads a target configuration: where the authorization server
+// is, how to trust it, and the clients smartconform authenticates as. Every
+// error names the key it is about; loading never panics.
+package config
+
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"go.yaml.in/yaml/v4"
+
+	"github.com/smartconform/smartconform/fixtures"
+)
+
+// File is the YAML document, decoded strictly (unknown keys are errors).
+type File struct {
+	Version int        `yaml:"version"`
+	Target  TargetSpec `yaml:"target,omitempty"`
+	Scope   string     `yaml:"scope,omitempty"`
+	Clients Clients    `yaml:"clients,omitempty"`
+}
+
+// TargetSpec says where the server is.
+type TargetSpec struct {
+	Name           string  `yaml:"name,omitempty"`
+	FHIRBaseURL    string  `yaml:"fhirBaseUrl,omitempty"`
+	TokenEndpoint  string  `yaml:"tokenEndpoint,omitempty"`
+	TLS            TLSSpec `yaml:"tls,omitempty"`
+	RequestTimeout string  `yaml:"requestTimeout,omitempty"`
+}
+
+// TLSSpec configures trust.
+type TLSSpec struct {
+	CAFile             string `yaml:"caFile,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecureSkipVerify,omitempty"`
+}
+
+// Clients holds at most one client per authentication mode. Modes are named
+// as RFC 8414 names them; the vendor names Smile CDR uses are accepted too.
+type Clients struct {
+	PrivateKeyJWT     *AsymSpec   `yaml:"private_key_jwt,omitempty"`
+	PrivateKeyJWTV    *AsymSpec   `yaml:"PRIVATE_KEY_JWT,omitempty"`
+	ClientSecretBasic *SecretSpec `yaml:"client_secret_basic,omitempty"`
+	ClientSecretBasV  *SecretSpec `yaml:"CLIENT_SECRET_BASIC,omitempty"`
+	ClientSecretPost  *SecretSpec `yaml:"client_secret_post,omitempty"`
+	ClientSecretForm  *SecretSpec `yaml:"CLIENT_SECRET_FORM,omitempty"`
+	None              *PublicSpec `yaml:"none,omitempty"`
+	NoneV             *PublicSpec `yaml:"NONE,omitempty"`
+}
+
+// AsymSpec is a private_key_jwt client.
+type AsymSpec struct {
+	ClientID string    `yaml:"clientId,omitempty"`
+	Keys     []KeySpec `yaml:"keys,omitempty"`
+}
+
+// KeySpec is one signing key: a JWK, JWKS (chosen by kid) or PEM file.
+type KeySpec struct {
+	KeyFile string `yaml:"keyFile,omitempty"`
+	KID     string `yaml:"kid,omitempty"`
+	Alg     string `yaml:"alg,omitempty"`
+}
+
+// SecretSpec is a client_secret_basic or client_secret_post client.
+type SecretSpec struct {
+	ClientID string    `yaml:"clientId,omitempty"`
+	Secret   SecretRef `yaml:"secret,omitempty"`
+}
+
+// SecretRef names where a secret is: an environment variable or a file.
+// Inline secrets are refused: they end up in repositories and shell history.
+type SecretRef struct {
+	Env  string `yaml:"env,omitempty"`
+	File string `yaml:"file,omitempty"`
+}
+
+// UnmarshalYAML refuses an inline scalar secret.
+func (s *SecretRef) UnmarshalYAML(construct func(any) error) error {
+	var inline string
+	if construct(&inline) == nil {
+		return errors.New("inline secrets are not accepted: use {env: VARIABLE} or {file: PATH}")
+	}
+	type plain SecretRef
+	return construct((*plain)(s))
+}
+
+// PublicSpec is a public client (token_endpoint_auth_method none).
+type PublicSpec struct {
+	ClientID string `yaml:"clientId,omitempty"`
+}
+
+// Target is a loaded, validated configuration, ready for a run.
+type Target struct {
+	Name           string
+	BaseURL        string // FHIR base; discovery at {BaseURL}/.well-known/smart-configuration
+	TokenURL       string // explicit token endpoint, or "" to use discovery
+	CAFile         string
+	CACertPEM      []byte
+	Insecure       bool
+	RequestTimeout time.Duration
+	Scope          string
+	Asym           *AsymClient
+	Basic          *SecretClient
+	Post           *SecretClient
+	Public         *PublicClient
+}
+
+// AsymClient authenticates with private_key_jwt.
+type AsymClient struct {
+	ClientID string
+	Keys     []fixtures.SigningKey
+}
+
+// SecretClient authenticates with a client secret.
+type SecretClient struct {
+	ClientID string
+	Secret   string
+}
+
+// PublicClient sends only its client_id.
+type PublicClient struct{ ClientID string }
+
+// Secrets lists every secret value the target holds, for redaction.
+func (t *Target) Secrets() []string {
+	var out []string
+	for _, c := range []*SecretClient{t.Basic, t.Post} {
+		if c != nil && c.Secret != "" {
+			out = append(out, c.Secret)
+		}
+	}
+	return out
+}
+
+// DefaultRequestTimeout applies when the file sets none.
+const DefaultRequestTimeout = 10 * time.Second
+
+// Error is a configuration error naming the key it is about.
+type Error struct {
+	File string
+	Key  string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("configuration %s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("configuration %s: %s: %v", e.File, e.Key, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads, strictly decodes and resolves a configuration file. Relative
+// paths inside it are relative to the file.
+func Load(path string) (*Target, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Err: err}
+	}
+	var f File
+	if err := yaml.Load(raw, &f, yaml.WithKnownFields()); err != nil {
+		return nil, &Error{File: path, Err: fmt.Errorf("invalid YAML: %w", err)}
+	}
+	return f.Resolve(path, os.Getenv)
+}
+
+// Resolve validates the decoded file and loads keys and secrets. path names
+// the file in errors and anchors relative paths; getenv reads variables.
+func (f *File) Resolve(path string, getenv func(string) string) (*Target, error) {
+	bad := func(key string, format string, a ...any) error {
+		return &Error{File: path, Key: key, Err: fmt.Errorf(format, a...)}
+	}
+	dir := filepath.Dir(path)
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	if f.Version != 1 {
+		return nil, bad("version", "must be 1 (got %d)", f.Version)
+	}
+	t := &Target{Name: f.Target.Name, Scope: f.Scope, Insecure: f.Target.TLS.InsecureSkipVerify, RequestTimeout: DefaultRequestTimeout}
+	t.BaseURL = strings.TrimRight(f.Target.FHIRBaseURL, "/")
+	t.TokenURL = f.Target.TokenEndpoint
+	if t.BaseURL == "" && t.TokenURL == "" {
+		return nil, bad("target", "set fhirBaseUrl (discovery) or tokenEndpoint")
+	}
+	for key, u := range map[string]string{"target.fhirBaseUrl": t.BaseURL, "target.tokenEndpoint": t.TokenURL} {
+		if u == "" {
+			continue
+		}
+		pu, err := url.Parse(u)
+		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return nil, bad(key, "must be an absolute http(s) URL (got %q)", u)
+		}
+	}
+	if t.Name == "" {
+		t.Name = t.BaseURL
+		if t.Name == "" {
+			t.Name = t.TokenURL
+		}
+	}
+	if f.Target.RequestTimeout != "" {
+		d, err := time.ParseDuration(f.Target.RequestTimeout)
+		if err != nil || d <= 0 {
+			return nil, bad("target.requestTimeout", "must be a positive duration such as 10s (got %q)", f.Target.RequestTimeout)
+		}
+		t.RequestTimeout = d
+	}
+	if ca := f.Target.TLS.CAFile; ca != "" {
+		pemBytes, err := os.ReadFile(rel(ca))
+		if err != nil {
+			return nil, bad("target.tls.caFile", "%v", err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pemBytes) {
+			return nil, bad("target.tls.caFile", "no PEM certificate in %s", ca)
+		}
+		t.CAFile, t.CACertPEM = rel(ca), pemBytes
+	}
+	if t.Scope == "" {
+		t.Scope = "system/*.rs"
+	}
+
+	c := f.Clients
+	for key, twice := range map[string]bool{
+		"private_key_jwt":     c.PrivateKeyJWT != nil && c.PrivateKeyJWTV != nil,
+		"client_secret_basic": c.ClientSecretBasic != nil && c.ClientSecretBasV != nil,
+		"client_secret_post":  c.ClientSecretPost != nil && c.ClientSecretForm != nil,
+		"none":                c.None != nil && c.NoneV != nil,
+	} {
+		if twice {
+			return nil, bad("clients."+key, "is given twice (once under its vendor name)")
+		}
+	}
+	if a := first(c.PrivateKeyJWT, c.PrivateKeyJWTV); a != nil {
+		key := "clients.private_key_jwt"
+		if a.ClientID == "" {
+			return nil, bad(key+".clientId", "is required")
+		}
+		if len(a.Keys) == 0 {
+			return nil, bad(key+".keys", "at least one key is required")
+		}
+		ac := &AsymClient{ClientID: a.ClientID}
+		for i, ks := range a.Keys {
+			k, err := loadKey(rel(ks.KeyFile), ks.KID, ks.Alg)
+			if err != nil {
+				return nil, &Error{File: path, Key: fmt.Sprintf("%s.keys[%d]", key, i), Err: err}
+			}
+			ac.Keys = append(ac.Keys, k)
+		}
+		t.Asym = ac
+	}
+	for _, m := range []struct {
+		key  string
+		spec *SecretSpec
+		dst  **SecretClient
+	}{
+		{"clients.client_secret_basic", first(c.ClientSecretBasic, c.ClientSecretBasV), &t.Basic},
+		{"clients.client_secret_post", first(c.ClientSecretPost, c.ClientSecretForm), &t.Post},
+	} {
+		if m.spec == nil {
+			continue
+		}
+		if m.spec.ClientID == "" {
+			return nil, bad(m.key+".clientId", "is required")
+		}
+		secret, err := readSecret(m.spec.Secret, rel, getenv)
+		if err != nil {
+			return nil, bad(m.key+".secret", "%v", err)
+		}
+		*m.dst = &SecretClient{ClientID: m.spec.ClientID, Secret: secret}
+	}
+	if p := first(c.None, c.NoneV); p != nil {
+		if p.ClientID == "" {
+			return nil, bad("clients.none.clientId", "is required")
+		}
+		t.Public = &PublicClient{ClientID: p.ClientID}
+	}
+	return t, nil
+}
+
+func first[T any](a, b *T) *T {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func readSecret(ref SecretRef, rel func(string) string, getenv func(string) string) (string, error) {
+	switch {
+	case ref.Env != "" && ref.File != "":
+		return "", errors.New("give env or file, not both")
+	case ref.Env != "":
+		v := getenv(ref.Env)
+		if v == "" {
+			return "", fmt.Errorf("environment variable %s is not set", ref.Env)
+		}
+		return v, nil
+	case ref.File != "":
+		raw, err := os.ReadFile(rel(ref.File))
+		if err != nil {
+			return "", err
+		}
+		v := strings.TrimRight(string(raw), "\r\n")
+		if v == "" {
+			return "", fmt.Errorf("%s is empty", ref.File)
+		}
+		return v, nil
+	}
+	return "", errors.New("is required: {env: VARIABLE} or {file: PATH}")
+}
+
+// loadKey reads a private key from a JWK, a JWKS (choosing kid) or PEM file.
+func loadKey(path, kid, alg string) (fixtures.SigningKey, error) {
+	if path == "" {
+		return fixtures.SigningKey{}, errors.New("keyFile is required")
+	}
+	switch alg {
+	case "RS384", "ES384", "RS256", "RS512", "ES256", "PS384":
+	case "":
+		return fixtures.SigningKey{}, errors.New("alg is required (RS384 or ES384)")
+	default:
+		return fixtures.SigningKey{}, fmt.Errorf("alg %q is not supported (RS384, ES384)", alg)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fixtures.SigningKey{}, fmt.Errorf("keyFile: %w", err)
+	}
+	key, fileKID, err := ParsePrivateKey(raw, kid)
+	if err != nil {
+		return fixtures.SigningKey{}, fmt.Errorf("keyFile %s: %w", path, err)
+	}
+	if kid == "" {
+		kid = fileKID
+	}
+	if kid == "" {
+		return fixtures.SigningKey{}, errors.New("kid is required (the key file names none)")
+	}
+	if kt := fixtures.KeyTypeOf(key); kt != fixtures.KeyTypeForAlg(alg) {
+		return fixtures.SigningKey{}, fmt.Errorf("alg %s needs an %s key, keyFile holds an %s key", alg, fixtures.KeyTypeForAlg(alg), kt)
+	}
+	return fixtures.SigningKey{KID: kid, Alg: jose.SignatureAlgorithm(alg), JWK: jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: alg, Use: "sig"}}, nil
+}
+
+// ParsePrivateKey reads a private RSA or EC key from a JWK, a JWKS (the key
+// whose kid is kid, or the only private key) or PEM (PKCS#8, PKCS#1, SEC 1).
+// It returns the key and the kid the file gives, if any.
+func ParsePrivateKey(raw []byte, kid string) (any, string, error) {
+	trimmed := strings.TrimSpace(string(raw))
+	if strings.HasPrefix(trimmed, "{") {
+		var probe struct {
+			Keys json.RawMessage `json:"keys"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			return nil, "", fmt.Errorf("invalid JSON: %w", err)
+		}
+		if probe.Keys != nil {
+			var set jose.JSONWebKeySet
+			if err := json.Unmarshal(raw, &set); err != nil {
+				return nil, "", fmt.Errorf("invalid JWKS: %w", err)
+			}
+			var found []jose.JSONWebKey
+			for _, k := range set.Keys {
+				if k.IsPublic() {
+					continue
+				}
+				if kid == "" || k.KeyID == kid {
+					found = append(found, k)
+				}
+			}
+			switch {
+			case len(found) == 1:
+				return privateOnly(found[0])
+			case kid == "":
+				return nil, "", fmt.Errorf("JWKS holds %d private keys: set kid to choose one", len(found))
+			default:
+				return nil, "", fmt.Errorf("JWKS holds no private key with kid %q", kid)
+			}
+		}
+		var k jose.JSONWebKey
+		if err := json.Unmarshal(raw, &k); err != nil {
+			return nil, "", fmt.Errorf("invalid JWK: %w", err)
+		}
+		return privateOnly(k)
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		return nil, "", errors.New("neither a JWK, a JWKS nor PEM")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		switch k.(type) {
+		case *rsa.PrivateKey, *ecdsa.PrivateKey:
+			return k, "", nil
+		}
+		return nil, "", fmt.Errorf("PKCS#8 key of type %T is not RSA or EC", k)
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, "", nil
+	}
+	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
+		return k, "", nil
+	}
+	return nil, "", fmt.Errorf("PEM block %q is not a private RSA or EC key", block.Type)
+}
+
+func privateOnly(k jose.JSONWebKey) (any, string, error) {
+	if k.IsPublic() {
+		return nil, "", errors.New("the JWK is a public key; a private key is needed to sign")
+	}
+	switch k.Key.(type) {
+	case *rsa.PrivateKey, *ecdsa.PrivateKey:
+		return k.Key, k.KeyID, nil
+	}
+	return nil, "", fmt.Errorf("JWK key type %T is not RSA or EC", k.Key)
+}

@@ -1,0 +1,74 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/smartconform/smartconform/fixtures"
+)
+
+// WriteForServer writes a ready-to-use configuration for a reference server
+// to path: the YAML file plus, beside it, one private JWK file per key and one
+// file per secret (mode 0600). caPEM, if set, is written as the CA file.
+func WriteForServer(path, name, baseURL string, c fixtures.Credentials, caPEM []byte) error {
+	dir := filepath.Dir(path)
+	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	write := func(suffix string, data []byte) (string, error) {
+		name := stem + suffix
+		return name, os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	}
+	f := File{Version: 1, Scope: c.Scope, Target: TargetSpec{Name: name, FHIRBaseURL: baseURL, RequestTimeout: "10s"}}
+	if len(caPEM) > 0 {
+		n, err := write(".ca.pem", caPEM)
+		if err != nil {
+			return err
+		}
+		f.Target.TLS.CAFile = n
+	}
+	asym := &AsymSpec{ClientID: c.AsymClientID}
+	for _, k := range c.AsymKeys {
+		raw, err := json.MarshalIndent(k.JWK, "", "  ")
+		if err != nil {
+			return err
+		}
+		n, err := write(fmt.Sprintf(".%s.jwk.json", strings.ToLower(string(k.Alg))), raw)
+		if err != nil {
+			return err
+		}
+		asym.Keys = append(asym.Keys, KeySpec{KeyFile: n, KID: k.KID, Alg: string(k.Alg)})
+	}
+	f.Clients.PrivateKeyJWT = asym
+	bn, err := write(".basic.secret", []byte(c.BasicSecret+"\n"))
+	if err != nil {
+		return err
+	}
+	pn, err := write(".post.secret", []byte(c.PostSecret+"\n"))
+	if err != nil {
+		return err
+	}
+	f.Clients.ClientSecretBasic = &SecretSpec{ClientID: c.BasicID, Secret: SecretRef{File: bn}}
+	f.Clients.ClientSecretPost = &SecretSpec{ClientID: c.PostID, Secret: SecretRef{File: pn}}
+	f.Clients.None = &PublicSpec{ClientID: c.PublicID}
+	out, err := yaml.Dump(f)
+	if err != nil {
+		return err
+	}
+	header := "# smartconform target configuration, written by `smartconform serve --write-config`.\n"
+	return os.WriteFile(path, append([]byte(header), out...), 0o600)
+}
+
+// ForServer builds a Target for an in-process reference server, without files.
+func ForServer(name, baseURL string, c fixtures.Credentials, caPEM []byte) *Target {
+	return &Target{
+		Name: name, BaseURL: baseURL, CACertPEM: caPEM, RequestTimeout: DefaultRequestTimeout, Scope: c.Scope,
+		Asym:   &AsymClient{ClientID: c.AsymClientID, Keys: c.AsymKeys},
+		Basic:  &SecretClient{ClientID: c.BasicID, Secret: c.BasicSecret},
+		Post:   &SecretClient{ClientID: c.PostID, Secret: c.PostSecret},
+		Public: &PublicClient{ClientID: c.PublicID},
+	}
+}

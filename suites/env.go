@@ -1,0 +1,269 @@
+package suites
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/reporter"
+)
+
+// env is one run's state: the target, the HTTP client, and what is learnt
+// once and shared by the cases (discovery, the positive baselines).
+type env struct {
+	opts     Options
+	client   *resty.Client
+	redactor *reporter.Redactor
+	records  map[string]*caseRecord
+
+	discOnce sync.Once
+	disc     *Discovery
+	discErr  error
+
+	baseMu    sync.Mutex
+	baselines map[string]*baseline
+}
+
+// current is the env of the run in progress (runs are serialized).
+var current *env
+
+// Discovery is the target's smart-configuration document.
+type Discovery struct {
+	URL      string
+	Doc      map[string]any
+	TokenURL string
+}
+
+// StringList returns a member of the document that is an array of strings.
+func (d *Discovery) StringList(name string) []string {
+	arr, _ := d.Doc[name].([]any)
+	var out []string
+	for _, v := range arr {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// DiscoveryURL is where the smart-configuration document is.
+func (e *env) discoveryURL() string {
+	return strings.TrimRight(e.opts.Target.BaseURL, "/") + "/.well-known/smart-configuration"
+}
+
+// discovery fetches the smart-configuration once per run.
+func (e *env) discovery(ctx context.Context) (*Discovery, error) {
+	e.discOnce.Do(func() {
+		if e.opts.Target.BaseURL == "" {
+			e.discErr = fmt.Errorf("no fhirBaseUrl is configured")
+			return
+		}
+		u := e.discoveryURL()
+		resp, _, err := e.send(ctx, Request{Label: "Discovery", Method: http.MethodGet, URL: u, Header: http.Header{"Accept": {"application/json"}}})
+		switch {
+		case err != nil:
+			e.discErr = fmt.Errorf("GET %s: %v", u, e.redactor.Text(err.Error()))
+		case resp.Status != http.StatusOK:
+			e.discErr = fmt.Errorf("GET %s answered %d", u, resp.Status)
+		case resp.JSON == nil:
+			e.discErr = fmt.Errorf("GET %s: the body is not a JSON object (%v)", u, resp.JSONErr)
+		default:
+			d := &Discovery{URL: u, Doc: resp.JSON}
+			d.TokenURL, _ = resp.JSON["token_endpoint"].(string)
+			if d.TokenURL == "" {
+				e.discErr = fmt.Errorf("GET %s: the document has no token_endpoint", u)
+				return
+			}
+			e.disc = d
+		}
+	})
+	return e.disc, e.discErr
+}
+
+// tokenURL is the configured token endpoint, or the discovered one.
+func (e *env) tokenURL(ctx context.Context) (string, error) {
+	if e.opts.Target.TokenURL != "" {
+		return e.opts.Target.TokenURL, nil
+	}
+	d, err := e.discovery(ctx)
+	if err != nil {
+		return "", fmt.Errorf("discovery failed: %w", err)
+	}
+	return d.TokenURL, nil
+}
+
+// Discovery returns the discovered document; the case is skipped when no
+// FHIR base is configured and ends as an error when discovery failed.
+func (t *T) Discovery() *Discovery {
+	if t.Target().BaseURL == "" {
+		t.Skip("no fhirBaseUrl is configured, so there is no discovery document to judge")
+	}
+	d, err := t.env.discovery(t.ctx)
+	if err != nil {
+		t.Errorf("not run: %v", err)
+	}
+	return d
+}
+
+// TokenURL returns the token endpoint, or ends the case as an error.
+func (t *T) TokenURL() string {
+	u, err := t.env.tokenURL(t.ctx)
+	if err != nil {
+		t.Errorf("not run: %v", err)
+	}
+	return u
+}
+
+// RequireClient skips the case when the target has no client for method.
+func (t *T) RequireClient(method string) {
+	if !t.clientFor(method) {
+		t.Skip(fmt.Sprintf("no %s client is configured for this target", method))
+	}
+}
+
+// ---- valid requests, one per method: what every negative case mutates ----
+
+// AsymSpec is the assertion spec of the configured private_key_jwt client,
+// signing with its key number i (0: the primary key).
+func (t *T) AsymSpec(i int) fixtures.AssertionSpec {
+	t.RequireClient(PrivateKeyJWT)
+	a := t.Target().Asym
+	if i >= len(a.Keys) {
+		t.Skip(fmt.Sprintf("the private_key_jwt client has no key number %d configured", i+1))
+	}
+	return fixtures.AssertionSpec{ClientID: a.ClientID, TokenURL: t.TokenURL(), Key: a.Keys[i]}
+}
+
+// Assertion mints a fresh assertion (new jti) with the primary key.
+func (t *T) Assertion(muts ...fixtures.Mutation) string {
+	a, err := t.AsymSpec(0).Build(muts...)
+	if err != nil {
+		t.Errorf("could not build the assertion: %v", err)
+	}
+	return a.Compact
+}
+
+// AssertionRequest is the client_credentials request carrying assertion.
+func (t *T) AssertionRequest(assertion string) Request {
+	return assertionRequest(t.TokenURL(), t.Target().Scope, assertion)
+}
+
+func assertionRequest(tokenURL, scope, assertion string) Request {
+	return Request{
+		Label: "Token request (private_key_jwt)", URL: tokenURL, Assertion: assertion,
+		Form: url.Values{
+			"grant_type":            {"client_credentials"},
+			"scope":                 {scope},
+			"client_assertion_type": {fixtures.ClientAssertionType},
+			"client_assertion":      {assertion},
+		},
+	}
+}
+
+// BasicAuth is an Authorization header value for client_secret_basic: id and
+// secret each form-urlencoded, then Base64 (RFC 6749 §2.3.1).
+func BasicAuth(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+func basicRequest(tokenURL, scope, id, secret string) Request {
+	return Request{
+		Label: "Token request (client_secret_basic)", URL: tokenURL,
+		Header: http.Header{"Authorization": {BasicAuth(id, secret)}},
+		Form:   url.Values{"grant_type": {"client_credentials"}, "scope": {scope}},
+	}
+}
+
+func postRequest(tokenURL, scope, id, secret string) Request {
+	return Request{
+		Label: "Token request (client_secret_post)", URL: tokenURL,
+		Form: url.Values{"grant_type": {"client_credentials"}, "scope": {scope}, "client_id": {id}, "client_secret": {secret}},
+	}
+}
+
+// BasicRequest is a client_credentials request with Basic credentials.
+func (t *T) BasicRequest(id, secret string) Request {
+	return basicRequest(t.TokenURL(), t.Target().Scope, id, secret)
+}
+
+// PostRequest is a client_credentials request with client_secret_post.
+func (t *T) PostRequest(id, secret string) Request {
+	return postRequest(t.TokenURL(), t.Target().Scope, id, secret)
+}
+
+// ---- baselines: a negative case is judged only if the positive one passes ----
+
+type baseline struct {
+	ok  bool
+	why string
+}
+
+var baselineCase = map[string]string{
+	PrivateKeyJWT:     "ASYM-POS-01",
+	ClientSecretBasic: "SYM-BASIC-01",
+	ClientSecretPost:  "SYM-POST-01",
+}
+
+// validRequest builds the positive baseline request of a method.
+func (e *env) validRequest(ctx context.Context, method string) (Request, error) {
+	tu, err := e.tokenURL(ctx)
+	if err != nil {
+		return Request{}, err
+	}
+	tg := e.opts.Target
+	switch method {
+	case PrivateKeyJWT:
+		a, err := fixtures.AssertionSpec{ClientID: tg.Asym.ClientID, TokenURL: tu, Key: tg.Asym.Keys[0]}.Build()
+		if err != nil {
+			return Request{}, err
+		}
+		return assertionRequest(tu, tg.Scope, a.Compact), nil
+	case ClientSecretBasic:
+		return basicRequest(tu, tg.Scope, tg.Basic.ClientID, tg.Basic.Secret), nil
+	case ClientSecretPost:
+		return postRequest(tu, tg.Scope, tg.Post.ClientID, tg.Post.Secret), nil
+	}
+	return Request{}, fmt.Errorf("no baseline for %s", method)
+}
+
+// RequireBaseline ends the case as not run unless a valid request of method
+// is accepted: otherwise a server that refuses everything would pass every
+// negative case. The baseline is sent once per run.
+func (t *T) RequireBaseline(method string) {
+	t.RequireClient(method)
+	e := t.env
+	e.baseMu.Lock()
+	b := e.baselines[method]
+	if b == nil {
+		b = &baseline{}
+		req, err := e.validRequest(t.ctx, method)
+		if err != nil {
+			b.why = err.Error()
+		} else {
+			resp, _, err := e.send(t.ctx, req)
+			switch {
+			case err != nil:
+				b.why = "no answer: " + e.redactor.Text(err.Error())
+			case resp.Status/100 == 2 && resp.Str("access_token") != "":
+				b.ok = true
+			default:
+				b.why = fmt.Sprintf("the server answered %d %s", resp.Status, resp.Str("error"))
+			}
+		}
+		e.baselines[method] = b
+	}
+	e.baseMu.Unlock()
+	if !b.ok {
+		if strings.HasPrefix(b.why, "discovery failed") {
+			t.Errorf("not run: %s", b.why)
+		}
+		t.NotRun(fmt.Sprintf("a valid %s request is not accepted (%s), so a rejection here proves nothing; see %s", method, b.why, baselineCase[method]))
+	}
+}

@@ -1,0 +1,216 @@
+package suites
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/reporter"
+)
+
+// MaxBodyBytes caps what is read of any response body.
+const MaxBodyBytes = 4 << 20
+
+// Request is one HTTP request a case sends. Form is encoded as
+// application/x-www-form-urlencoded unless RawBody is set.
+type Request struct {
+	Label       string
+	Method      string // default POST
+	URL         string
+	Form        url.Values
+	RawBody     string
+	ContentType string
+	Header      http.Header
+	Assertion   string // the client assertion in it, decoded into the evidence
+}
+
+// Response is the answer, read through MaxBodyBytes.
+type Response struct {
+	Status  int
+	Header  http.Header
+	Body    []byte
+	JSON    map[string]any // the body as a JSON object, if it is one
+	JSONErr error
+	Elapsed time.Duration
+}
+
+// Str returns a string member of the JSON body ("" if absent or not a string).
+func (r *Response) Str(name string) string {
+	s, _ := r.JSON[name].(string)
+	return s
+}
+
+// Has says whether the JSON body has the member.
+func (r *Response) Has(name string) bool {
+	_, ok := r.JSON[name]
+	return ok
+}
+
+// MediaType is the response's media type, lower-cased, without parameters.
+func (r *Response) MediaType() string {
+	return strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
+}
+
+func newHTTPClient(o Options) (*resty.Client, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if pemBytes := o.Target.CACertPEM; len(pemBytes) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, errors.New("the CA file holds no usable certificate")
+		}
+		tc.RootCAs = pool
+	}
+	tc.InsecureSkipVerify = o.Target.Insecure
+	c := resty.New().
+		SetTimeout(o.Target.RequestTimeout).
+		SetTLSClientConfig(tc).
+		SetResponseBodyLimit(MaxBodyBytes).
+		SetDisableWarn(true).
+		SetHeader("User-Agent", "smartconform/"+o.Version).
+		// A token request is never followed to another place with its
+		// credentials: redirects are answers, and are judged as such.
+		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }))
+	// Token requests are never retried: a retry would replay an assertion.
+	c.SetRetryCount(0)
+	return c, nil
+}
+
+// send performs req and returns the answer and the redacted exchange.
+func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchange, error) {
+	method := req.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	r := e.client.R().SetContext(ctx)
+	body := req.RawBody
+	ct := req.ContentType
+	if body == "" && req.Form != nil {
+		body = req.Form.Encode()
+		if ct == "" {
+			ct = "application/x-www-form-urlencoded"
+		}
+	}
+	if ct != "" {
+		r.SetHeader("Content-Type", ct)
+	}
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			r.Header.Add(k, v)
+		}
+	}
+	if body != "" {
+		r.SetBody(body)
+	}
+	start := time.Now()
+	resp, err := r.Execute(method, req.URL)
+	took := time.Since(start)
+
+	ex := reporter.Exchange{Label: req.Label, Method: method, URL: e.redactor.URL(req.URL), DurationMs: elapsed(took)}
+	sentHeader := r.Header
+	if resp != nil && resp.Request != nil && resp.Request.RawRequest != nil {
+		sentHeader = resp.Request.RawRequest.Header
+	}
+	ex.RequestHeaders = e.headers(sentHeader)
+	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		ex.RequestBody = e.redactor.Form(body)
+	} else {
+		ex.RequestBody = e.redactor.Text(body)
+	}
+	if req.Assertion != "" {
+		if h, c, derr := fixtures.DecodeCompact(req.Assertion); derr == nil {
+			ex.Assertion = &reporter.JWT{Header: h, Claims: c}
+		}
+	}
+	ex.Curl = curl(ex)
+	if err != nil && (resp == nil || resp.RawResponse == nil) {
+		ex.Error = e.redactor.Text(err.Error())
+		return nil, ex, err
+	}
+	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), Elapsed: took}
+	if err != nil {
+		// The body could not be read whole (over MaxBodyBytes or cut).
+		ex.Error = e.redactor.Text(err.Error())
+	}
+	if len(out.Body) > 0 {
+		var obj map[string]any
+		if jerr := json.Unmarshal(out.Body, &obj); jerr == nil && obj != nil {
+			out.JSON = obj
+		} else if jerr != nil {
+			out.JSONErr = jerr
+		} else {
+			out.JSONErr = errors.New("the body is JSON but not an object")
+		}
+	} else {
+		out.JSONErr = errors.New("the body is empty")
+	}
+	ex.Status = out.Status
+	ex.ResponseHeaders = e.headers(out.Header)
+	ex.ResponseBody = e.redactor.JSONBody(truncate(string(out.Body), 64<<10))
+	return out, ex, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("… [%d more bytes not shown]", len(s)-n)
+}
+
+func (e *env) headers(h http.Header) []reporter.Header {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []reporter.Header
+	for _, k := range names {
+		for _, v := range h[k] {
+			out = append(out, reporter.Header{Name: k, Value: e.redactor.Header(k, v)})
+		}
+	}
+	return out
+}
+
+// curl renders a redacted exchange as a curl command line.
+func curl(ex reporter.Exchange) string {
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	var b strings.Builder
+	b.WriteString("curl -sS -i -X " + ex.Method + " " + q(ex.URL))
+	for _, h := range ex.RequestHeaders {
+		switch strings.ToLower(h.Name) {
+		case "user-agent", "accept-encoding", "content-length":
+			continue
+		}
+		b.WriteString(" \\\n  -H " + q(h.Name+": "+h.Value))
+	}
+	if ex.RequestBody != "" {
+		b.WriteString(" \\\n  --data-raw " + q(ex.RequestBody))
+	}
+	return b.String()
+}
+
+// Do sends req, records the exchange as evidence of the case, and returns
+// the answer. If no answer comes (unreachable, timeout, TLS failure), the
+// case ends as an error: the harness could not judge the server.
+func (t *T) Do(req Request) *Response {
+	resp, ex, err := t.env.send(t.ctx, req)
+	t.rec.exchanges = append(t.rec.exchanges, ex)
+	if err != nil {
+		t.Errorf("no answer to the %s: %s", strings.ToLower(req.Label), ex.Error)
+	}
+	return resp
+}

@@ -1,0 +1,153 @@
+package suites_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/reporter"
+	"github.com/smartconform/smartconform/suites"
+	"github.com/smartconform/smartconform/suites/config"
+)
+
+func runAgainst(t *testing.T, o suites.Options, faults ...string) *reporter.Report {
+	t.Helper()
+	fs, err := fixtures.ParseFaults(faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fixtures.Start(fixtures.Options{Faults: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if o.Target == nil {
+		o.Target = config.ForServer("reference", srv.BaseURL, srv.Creds, nil)
+	}
+	o.Version, o.Reference, o.Faults = "test", true, faults
+	rep, err := suites.Run(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func verdicts(rep *reporter.Report) map[string]reporter.Status {
+	m := map[string]reporter.Status{}
+	for _, c := range rep.Cases {
+		m[c.ID] = c.Status
+	}
+	return m
+}
+
+func TestCatalogueIsValid(t *testing.T) {
+	cat, err := suites.Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat) < 17 {
+		t.Fatalf("catalogue has %d cases", len(cat))
+	}
+}
+
+func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
+	rep := runAgainst(t, suites.Options{})
+	for _, c := range rep.Cases {
+		if c.Status != reporter.Passed {
+			t.Errorf("%s: %s %s %+v", c.ID, c.Status, c.Reason, c.Findings)
+		}
+	}
+	if rep.Summary.ExitCode != 0 || rep.Summary.Total != len(rep.Cases) {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+}
+
+// Every fault makes exactly its target cases fail, and every other case keeps
+// the verdict it has against the conformant server: each negative case is
+// shown to fail against a broken server, and none fails by accident.
+func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
+	base := verdicts(runAgainst(t, suites.Options{}))
+	for _, name := range fixtures.FaultNames() {
+		f := fixtures.Faults[name]
+		t.Run(name, func(t *testing.T) {
+			got := verdicts(runAgainst(t, suites.Options{}, name))
+			for id, want := range base {
+				switch {
+				case slices.Contains(f.Targets, id):
+					want = reporter.Failed
+				case slices.Contains(f.NotRun, id):
+					want = reporter.NotRun
+				case slices.Contains(f.Warns, id):
+					want = reporter.Warned
+				}
+				if got[id] != want {
+					t.Errorf("%s: case %s is %s, want %s", name, id, got[id], want)
+				}
+			}
+			if len(f.Warns) > 0 {
+				strict := verdicts(runAgainst(t, suites.Options{Strict: true}, name))
+				for _, id := range f.Warns {
+					if strict[id] != reporter.Failed {
+						t.Errorf("%s under --strict: case %s is %s, want failed", name, id, strict[id])
+					}
+				}
+			}
+		})
+	}
+}
+
+// Every negative case is the target of at least one fault.
+func TestEveryNegativeCaseHasAFault(t *testing.T) {
+	cat, err := suites.Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	targeted := map[string]bool{}
+	for _, f := range fixtures.Faults {
+		for _, id := range append(f.Targets, f.Warns...) {
+			targeted[id] = true
+		}
+	}
+	for _, m := range cat {
+		if !targeted[m.ID] {
+			t.Errorf("case %s is proven against no fault of the reference server", m.ID)
+		}
+	}
+	ids := map[string]bool{}
+	for _, m := range cat {
+		ids[m.ID] = true
+	}
+	for id := range targeted {
+		if !ids[id] {
+			t.Errorf("a fault targets %s, which is not in the catalogue", id)
+		}
+	}
+}
+
+func TestLabelFilterSelectsCases(t *testing.T) {
+	rep := runAgainst(t, suites.Options{LabelFilter: "method:private_key_jwt && negative"})
+	for _, c := range rep.Cases {
+		if c.Method != suites.PrivateKeyJWT || c.Polarity != "negative" {
+			t.Errorf("unexpected case %s", c.ID)
+		}
+	}
+	if len(rep.Cases) < 8 {
+		t.Errorf("selected %d cases", len(rep.Cases))
+	}
+}
+
+func TestNegativesAreNotRunWhenTheBaselineFails(t *testing.T) {
+	// A server that refuses every Basic request would pass the Basic
+	// negative case; it must be reported as not run instead.
+	rep := runAgainst(t, suites.Options{}, fixtures.FaultRejectBasic)
+	v := verdicts(rep)
+	if v["SYM-BASIC-01"] != reporter.Failed || v["SYM-BASIC-02"] != reporter.NotRun {
+		t.Errorf("got %v", v)
+	}
+	for _, c := range rep.Cases {
+		if c.ID == "SYM-BASIC-02" && !strings.Contains(c.Reason, "SYM-BASIC-01") {
+			t.Errorf("reason does not name the baseline case: %q", c.Reason)
+		}
+	}
+}
