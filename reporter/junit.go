@@ -1,0 +1,153 @@
+package reporter
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// JUnit is written here rather than with Ginkgo's reporters.GenerateJUnitReport
+// because that writer hard-codes classname to the suite description, adds
+// status and disabled attributes, and turns report entries into <properties>
+// inside <testcase>, all of which the Jenkins xUnit schema (junit-10.xsd)
+// rejects; and because the model, not Ginkgo's report, is the source of
+// truth (a case the harness could not run is an <error>, never missing).
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Properties *junitProps     `xml:"properties,omitempty"`
+	Cases      []junitTestCase `xml:"testcase"`
+}
+
+type junitProps struct {
+	Props []junitProp `xml:"property"`
+}
+
+type junitProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitTestCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Type    string `xml:"type,attr,omitempty"`
+	Message string `xml:"message,attr"`
+	Body    string `xml:",chardata"`
+}
+
+func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
+
+// WriteJUnit writes one <testsuite> per area and one <testcase> per case:
+// classname is the area, name is "[ID] title". A failed case is <failure>,
+// an error (the harness could not judge) is <error>, skipped and not-run
+// cases are <skipped> with their reason; warnings and the requirement are in
+// <system-out>.
+func WriteJUnit(w io.Writer, r *Report) error {
+	doc := junitSuites{Name: "smartconform " + r.Target.Name, Time: seconds(r.Run.DurationMs)}
+	index := map[string]int{}
+	for _, c := range r.Cases {
+		i, ok := index[c.Area]
+		if !ok {
+			i = len(doc.Suites)
+			index[c.Area] = i
+			doc.Suites = append(doc.Suites, junitSuite{Name: c.Area, Timestamp: r.Run.Start.UTC().Format("2006-01-02T15:04:05")})
+		}
+		s := &doc.Suites[i]
+		tc := junitTestCase{Name: "[" + c.ID + "] " + c.Title, Classname: c.Area, Time: seconds(c.DurationMs)}
+		var out strings.Builder
+		fmt.Fprintf(&out, "%s (%s): %s\n", c.ID, c.Level, c.Requirement)
+		for _, ref := range c.Refs {
+			fmt.Fprintf(&out, "see %s <%s>\n", ref.Label, ref.URL)
+		}
+		switch c.Status {
+		case Failed:
+			tc.Failure = &junitMessage{Type: "non-conformant", Message: failureMessage(c), Body: findingsText(c)}
+			s.Failures++
+			doc.Failures++
+		case Errored:
+			tc.Error = &junitMessage{Type: "incomplete", Message: c.Reason, Body: c.Reason}
+			s.Errors++
+			doc.Errors++
+		case Skipped, NotRun:
+			tc.Skipped = &junitMessage{Message: string(c.Status) + ": " + c.Reason}
+			s.Skipped++
+		case Warned:
+			out.WriteString("WARNING (SHOULD-level, passes unless --strict):\n")
+			out.WriteString(findingsText(c))
+		}
+		if c.Hint != "" && (c.Status == Failed || c.Status == Warned) {
+			fmt.Fprintf(&out, "hint: %s\n", c.Hint)
+		}
+		tc.SystemOut = out.String()
+		s.Tests++
+		doc.Tests++
+		s.Cases = append(s.Cases, tc)
+	}
+	for i := range doc.Suites {
+		var total float64
+		for _, c := range r.Cases {
+			if c.Area == doc.Suites[i].Name {
+				total += c.DurationMs
+			}
+		}
+		doc.Suites[i].Time = seconds(total)
+	}
+	if len(doc.Suites) > 0 {
+		doc.Suites[0].Properties = &junitProps{Props: []junitProp{
+			{"smartconform.version", r.Tool.Version}, {"testPlanVersion", r.TestPlanVersion},
+			{"target", r.Target.Name}, {"profile", r.Run.Profile}, {"strict", fmt.Sprint(r.Run.Strict)},
+			{"verdict", r.Summary.Verdict}, {"insecureSkipVerify", fmt.Sprint(r.Target.InsecureSkipVerify)},
+		}}
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func failureMessage(c Case) string {
+	for _, f := range c.Findings {
+		return fmt.Sprintf("%s: expected %s, got %s", f.Check, f.Expected, f.Actual)
+	}
+	return c.Reason
+}
+
+func findingsText(c Case) string {
+	var b strings.Builder
+	for _, f := range c.Findings {
+		fmt.Fprintf(&b, "[%s] %s\n  expected: %s\n  actual:   %s\n", f.Level, f.Check, f.Expected, f.Actual)
+	}
+	return b.String()
+}

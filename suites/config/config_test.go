@@ -1,0 +1,81 @@
+package config
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/smartconform/smartconform/fixtures"
+)
+
+func TestWriteForServerRoundTrips(t *testing.T) {
+	c, err := fixtures.SharedCredentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "f.yaml")
+	if err := WriteForServer(p, "ref", "http://127.0.0.1:1/fhir", c, nil); err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Asym.ClientID != c.AsymClientID || len(tg.Asym.Keys) != 2 || tg.Basic.Secret != c.BasicSecret || tg.Post.Secret != c.PostSecret || tg.Public.ClientID != c.PublicID {
+		t.Errorf("round trip lost something: %+v", tg)
+	}
+	for i, k := range tg.Asym.Keys {
+		if k.KID != c.AsymKeys[i].KID || k.Alg != c.AsymKeys[i].Alg {
+			t.Errorf("key %d: %s %s", i, k.KID, k.Alg)
+		}
+	}
+	raw, _ := os.ReadFile(p)
+	if strings.Contains(string(raw), c.BasicSecret) {
+		t.Error("the configuration file holds a secret inline")
+	}
+}
+
+func TestKeyFilesJWKJWKSAndPEM(t *testing.T) {
+	dir := t.TempDir()
+	rs, _ := fixtures.NewSigningKey(jose.RS384, "r1")
+	es, _ := fixtures.NewSigningKey(jose.ES384, "e1")
+	jwk, _ := json.Marshal(rs.JWK)
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{rs.JWK, es.JWK}})
+	der, _ := x509.MarshalPKCS8PrivateKey(es.JWK.Key)
+	files := map[string][]byte{
+		"rs.jwk":   jwk,
+		"set.json": set,
+		"es.pem":   pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
+		"pub.jwk":  func() []byte { b, _ := json.Marshal(rs.Public()); return b }(),
+	}
+	for n, b := range files {
+		os.WriteFile(filepath.Join(dir, n), b, 0o600)
+	}
+	for _, tc := range []struct {
+		file, kid, alg, wantErr string
+	}{
+		{"rs.jwk", "", "RS384", ""},
+		{"set.json", "e1", "ES384", ""},
+		{"set.json", "", "ES384", "set kid"},
+		{"set.json", "nope", "ES384", "no private key with kid"},
+		{"es.pem", "e1", "ES384", ""},
+		{"es.pem", "", "ES384", "kid is required"},
+		{"es.pem", "e1", "RS384", "needs an RSA key"},
+		{"pub.jwk", "", "RS384", "public key"},
+		{"rs.jwk", "", "HS256", "not supported"},
+	} {
+		_, err := loadKey(filepath.Join(dir, tc.file), tc.kid, tc.alg)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s/%s/%s: %v", tc.file, tc.kid, tc.alg, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s/%s/%s: error %v, want %q", tc.file, tc.kid, tc.alg, err, tc.wantErr)
+		}
+	}
+}
