@@ -1,0 +1,49 @@
+# smartconform: `make run` tests the embedded reference server and writes the
+# reports; `make test` runs every test. Both install what they need.
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BIN     := bin/smartconform
+OUT     ?= smartconform-report
+
+.PHONY: all build run test lint tools mutants readme clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/smartconform
+
+## run: the full suite against the embedded reference server; reports in $(OUT)/
+run: build
+	./$(BIN) run --out $(OUT)
+
+## test: lint, then every Go test (suites against the reference server and each fault, CLI, reports)
+test: tools lint
+	$(GO) test -count=1 ./...
+
+## lint: formatting, vet, and no focused spec (a focused spec makes every run skip the rest)
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@if grep -rnE '\b(FIt|FDescribe|FContext|FEntry|FDescribeTable|FWhen)\(' --include='*.go' suites cmd fixtures reporter; then \
+	  echo "focused specs found"; exit 1; fi
+
+## tools: what the tests use beyond Go (xmllint validates the JUnit report against the Jenkins xUnit schema)
+tools:
+	@command -v xmllint >/dev/null 2>&1 || { \
+	  echo "installing libxml2-utils (xmllint)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libxml2-utils >/dev/null; }
+
+## mutants: the detection matrix (each fault of the reference server → the cases that fail)
+mutants: build
+	./$(BIN) mutants
+
+clean:
+	rm -rf bin $(OUT)
+
+## readme: regenerate the README's case table from the catalogue
+readme: build
+	@./$(BIN) list --markdown > .case-table.md
+	@awk 'BEGIN{t=0} /<!-- case-table:begin/{print; while((getline l < ".case-table.md")>0) print l; t=1; next} /<!-- case-table:end -->/{t=0} !t' README.md > README.md.new && mv README.md.new README.md && rm -f .case-table.md

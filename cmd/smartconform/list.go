@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/smartconform/smartconform/suites"
+)
+
+type listedRef struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
+}
+
+type listedCase struct {
+	ID          string      `json:"id"`
+	Title       string      `json:"title"`
+	Requirement string      `json:"requirement"`
+	Level       string      `json:"level"`
+	Area        string      `json:"area"`
+	Method      string      `json:"method,omitempty"`
+	Polarity    string      `json:"polarity"`
+	Labels      []string    `json:"labels"`
+	Refs        []listedRef `json:"refs"`
+	Policy      string      `json:"policy,omitempty"`
+}
+
+func cmdList(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("list", stderr)
+	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
+	asMarkdown := fs.Bool("markdown", false, "print the catalogue as the Markdown table the README carries")
+	labels := fs.String("label-filter", "", "list only the cases this label filter selects")
+	var focus listFlag
+	fs.Var(&focus, "focus", "list only cases whose ID or title matches (repeatable)")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	cat, err := suites.Select(suites.Options{LabelFilter: *labels, Focus: focus})
+	if err != nil {
+		fmt.Fprintf(stderr, "smartconform list: %v\n", err)
+		return exitUsage
+	}
+	var out []listedCase
+	for _, m := range cat {
+		c := listedCase{ID: m.ID, Title: m.Title, Requirement: m.Requirement, Level: string(m.Level), Area: m.Area(),
+			Method: m.Method, Polarity: "positive", Labels: m.Labels(), Policy: m.Policy}
+		if m.Negative {
+			c.Polarity = "negative"
+		}
+		for _, r := range m.Refs {
+			c.Refs = append(c.Refs, listedRef{r.Label, r.URL})
+		}
+		out = append(out, c)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return exitIncomplete
+		}
+		return exitOK
+	}
+	if *asMarkdown {
+		writeMarkdown(stdout, out)
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLEVEL\tTITLE\tSPEC REFERENCE")
+	for _, c := range out {
+		var refs []string
+		for _, r := range c.Refs {
+			refs = append(refs, r.Label)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Level, c.Title, strings.Join(refs, "; "))
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "\n%d cases\n", len(out))
+	return exitOK
+}
+
+// writeMarkdown prints the case table of the README (generated, so that it
+// cannot drift from the catalogue: a test compares the two).
+func writeMarkdown(w io.Writer, cases []listedCase) {
+	fmt.Fprintln(w, "| ID | Level | Area | What it proves | Spec |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	esc := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+	for _, c := range cases {
+		var refs []string
+		for _, r := range c.Refs {
+			refs = append(refs, fmt.Sprintf("[%s](%s)", esc(r.Label), r.URL))
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", c.ID, c.Level, c.Area, esc(c.Requirement), strings.Join(refs, "<br>"))
+	}
+	fmt.Fprintf(w, "\n%d cases.\n", len(cases))
+}
