@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -279,9 +280,15 @@ func TestListShowsTheCatalogue(t *testing.T) {
 	if code != exitOK || json.Unmarshal([]byte(out), &cases) != nil || len(cases) == 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
+	refRE := regexp.MustCompile(`^https://(www\.rfc-editor\.org/rfc/rfc\d+#section-[0-9A-Z.]+|hl7\.org/fhir/smart-app-launch/STU2\.2/[a-z-]+\.html(#[a-z0-9-]+)?)$`)
 	for _, c := range cases {
 		if c.Polarity != "negative" || c.Requirement == "" || len(c.Refs) == 0 {
 			t.Errorf("%+v", c)
+		}
+		for _, r := range c.Refs {
+			if !refRE.MatchString(r.URL) {
+				t.Errorf("%s: spec reference URL %q has an unexpected shape", c.ID, r.URL)
+			}
 		}
 	}
 }
