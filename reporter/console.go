@@ -7,11 +7,11 @@ import (
 )
 
 var statusWord = map[Status]string{
-	Passed: "PASS", Warned: "WARN", Failed: "FAIL", Skipped: "SKIP", NotRun: "NOT RUN", Errored: "ERROR",
+	Passed: "PASS", Warned: "WARN", Failed: "FAIL", Skipped: "SKIP", NotRun: "NOT RUN", Errored: "ERROR", Waived: "WAIVED",
 }
 
 var statusColor = map[Status]string{
-	Passed: "\x1b[32m", Warned: "\x1b[33m", Failed: "\x1b[31m", Skipped: "\x1b[36m", NotRun: "\x1b[35m", Errored: "\x1b[31;1m",
+	Passed: "\x1b[32m", Warned: "\x1b[33m", Failed: "\x1b[31m", Skipped: "\x1b[36m", NotRun: "\x1b[35m", Errored: "\x1b[31;1m", Waived: "\x1b[34m",
 }
 
 // ProgressLine prints one line for a finished case. It never rewrites a line
@@ -49,7 +49,7 @@ func PrintDetails(w io.Writer, r *Report) {
 		switch c.Status {
 		case Failed, Errored:
 			failed = append(failed, c)
-		case Warned:
+		case Warned, Waived:
 			warned = append(warned, c)
 		}
 	}
@@ -73,13 +73,16 @@ func PrintDetails(w io.Writer, r *Report) {
 			for _, f := range c.Findings {
 				fmt.Fprintf(w, "    [%s] %s\n      expected: %s\n      actual:   %s\n", f.Level, f.Check, f.Expected, f.Actual)
 			}
+			if c.Waiver != nil {
+				fmt.Fprintf(w, "    waiver (until %s, expired: %t): %s\n", c.Waiver.Expires, c.Waiver.Expired, c.Waiver.Reason)
+			}
 			if c.Hint != "" {
 				fmt.Fprintf(w, "    hint: %s\n", c.Hint)
 			}
 		}
 	}
 	section("Failures and errors:", failed)
-	section("Warnings (SHOULD-level; they fail under --strict):", warned)
+	section("Warnings (SHOULD-level; they fail under --strict) and waived failures:", warned)
 }
 
 // VerdictLine comes before the summary: the verdict and the counters that
@@ -90,6 +93,9 @@ func VerdictLine(r *Report) string {
 	var extra []string
 	if s.Warned > 0 {
 		extra = append(extra, fmt.Sprintf("%d passed with warnings", s.Warned))
+	}
+	if s.Waived > 0 {
+		extra = append(extra, fmt.Sprintf("%d waived", s.Waived))
 	}
 	if s.NotRun > 0 {
 		extra = append(extra, fmt.Sprintf("%d not run", s.NotRun))
@@ -104,9 +110,10 @@ func VerdictLine(r *Report) string {
 }
 
 // SummaryLine is the one closing line, "smartconform: N passed, N failed,
-// N skipped", where passed counts warned cases too and skipped counts the
-// cases not run; errors count as failed (the run is incomplete).
+// N skipped", where passed counts warned cases too, skipped counts the
+// cases not run and the waived failures, and errors count as failed (the
+// run is incomplete); VerdictLine, just before it, breaks these down.
 func SummaryLine(r *Report) string {
 	s := r.Summary
-	return fmt.Sprintf("smartconform: %d passed, %d failed, %d skipped", s.Passed+s.Warned, s.Failed+s.Errors, s.Skipped+s.NotRun)
+	return fmt.Sprintf("smartconform: %d passed, %d failed, %d skipped", s.Passed+s.Warned, s.Failed+s.Errors, s.Skipped+s.NotRun+s.Waived)
 }

@@ -83,10 +83,11 @@ var htmlStatuses = map[Status]htmlStatusInfo{
 	Errored: {"⚠", "ERROR", "error"},
 	NotRun:  {"⊘", "NOT RUN", "not run"},
 	Skipped: {"–", "SKIP", "skipped"},
+	Waived:  {"≈", "WAIVED", "waived"},
 }
 
 // htmlAttention is the order of statuses for people: failures first.
-var htmlAttention = []Status{Failed, Errored, Warned, NotRun, Passed, Skipped}
+var htmlAttention = []Status{Failed, Errored, Waived, Warned, NotRun, Passed, Skipped}
 
 func htmlStatusMeta(s Status) htmlStatusInfo {
 	if m, ok := htmlStatuses[s]; ok {
@@ -276,8 +277,8 @@ func htmlBuildView(r *Report) *htmlPage {
 	v.VerdictClass, v.VerdictWord, v.VerdictExplain = htmlVerdict(sum)
 
 	count := map[Status]int{Passed: sum.Passed, Warned: sum.Warned, Failed: sum.Failed,
-		Skipped: sum.Skipped, NotRun: sum.NotRun, Errored: sum.Errors}
-	for _, s := range []Status{Passed, Warned, Failed, Skipped, NotRun, Errored} {
+		Skipped: sum.Skipped, NotRun: sum.NotRun, Errored: sum.Errors, Waived: sum.Waived}
+	for _, s := range []Status{Passed, Warned, Failed, Waived, Skipped, NotRun, Errored} {
 		v.Counters = append(v.Counters, htmlCount{s, count[s]})
 	}
 	for _, s := range htmlAttention {

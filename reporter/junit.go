@@ -100,6 +100,11 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		case Warned:
 			out.WriteString("WARNING (SHOULD-level, passes unless --strict):\n")
 			out.WriteString(findingsText(c))
+		case Waived:
+			tc.Skipped = &junitMessage{Message: fmt.Sprintf("waived until %s: %s", c.Waiver.Expires, c.Waiver.Reason)}
+			s.Skipped++
+			out.WriteString("WAIVED FAILURE (known, accepted until the waiver expires):\n")
+			out.WriteString(findingsText(c))
 		}
 		if c.Hint != "" && (c.Status == Failed || c.Status == Warned) {
 			fmt.Fprintf(&out, "hint: %s\n", c.Hint)

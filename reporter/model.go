@@ -23,6 +23,7 @@ const (
 	Skipped Status = "skipped" // not applicable: no client configured, feature not advertised
 	NotRun  Status = "notrun"  // a prerequisite case failed, so this one could not be judged
 	Errored Status = "error"   // the harness could not get or judge an answer
+	Waived  Status = "waived"  // failed, under a waiver that has not expired: shown, not hidden
 )
 
 // Report is one run against one target.
@@ -62,6 +63,8 @@ type RunInfo struct {
 	Strict      bool      `json:"strict"`
 	LabelFilter string    `json:"labelFilter,omitempty"`
 	Focus       []string  `json:"focus,omitempty"`
+	FailOn      string    `json:"failOn"` // must (default), should, never
+	Concurrency int       `json:"concurrency"`
 }
 
 // Summary counts the cases and gives the verdict and exit code.
@@ -70,6 +73,7 @@ type Summary struct {
 	Passed   int    `json:"passed"`
 	Warned   int    `json:"warned"`
 	Failed   int    `json:"failed"`
+	Waived   int    `json:"waived"`
 	Skipped  int    `json:"skipped"`
 	NotRun   int    `json:"notRun"`
 	Errors   int    `json:"errors"`
@@ -98,9 +102,18 @@ type Case struct {
 	Status      Status     `json:"status"`
 	Reason      string     `json:"reason,omitempty"`
 	Hint        string     `json:"hint,omitempty"`
+	Waiver      *Waiver    `json:"waiver,omitempty"`
 	Findings    []Finding  `json:"findings,omitempty"`
 	DurationMs  float64    `json:"durationMs"`
 	Exchanges   []Exchange `json:"exchanges,omitempty"`
+}
+
+// Waiver is a known failure accepted until a date, with the reason.
+type Waiver struct {
+	ID      string `json:"id" yaml:"id"`
+	Reason  string `json:"reason" yaml:"reason"`
+	Expires string `json:"expires" yaml:"expires"` // YYYY-MM-DD, inclusive
+	Expired bool   `json:"expired"`
 }
 
 // Finding is one check that did not hold.
@@ -139,8 +152,11 @@ type Exchange struct {
 	Curl            string   `json:"curl"`
 }
 
-// Summarize counts the cases and sets the verdict and exit code:
-// 3 (incomplete) if any case is an error, else 1 if any failed, else 0.
+// Summarize counts the cases and sets the verdict and exit code: 3
+// (incomplete) if any case is an error, else 1 if any failed (a waived
+// failure does not count; one whose waiver expired stays failed), or under
+// --fail-on should if any warned; else 0. --fail-on never reports failures
+// with exit 0 (an incomplete run still exits 3).
 func (r *Report) Summarize() {
 	s := Summary{Total: len(r.Cases)}
 	for _, c := range r.Cases {
@@ -157,6 +173,8 @@ func (r *Report) Summarize() {
 			s.NotRun++
 		case Errored:
 			s.Errors++
+		case Waived:
+			s.Waived++
 		}
 	}
 	switch {
@@ -164,14 +182,19 @@ func (r *Report) Summarize() {
 		s.Verdict, s.ExitCode = "incomplete", 3
 	case s.Failed > 0:
 		s.Verdict, s.ExitCode = "non-conformant", 1
+	case s.Warned > 0 && r.Run.FailOn == "should":
+		s.Verdict, s.ExitCode = "conformant with warnings", 1
 	default:
 		s.Verdict, s.ExitCode = "conformant", 0
+	}
+	if r.Run.FailOn == "never" && s.ExitCode == 1 {
+		s.ExitCode = 0
 	}
 	r.Summary = s
 }
 
 // statusRank orders cases for people: failures first.
-var statusRank = map[Status]int{Failed: 0, Errored: 1, Warned: 2, NotRun: 3, Passed: 4, Skipped: 5}
+var statusRank = map[Status]int{Failed: 0, Errored: 1, Waived: 2, Warned: 3, NotRun: 4, Passed: 5, Skipped: 6}
 
 // ByAttention returns the cases with failures first, then in catalogue order.
 func (r *Report) ByAttention() []Case {
