@@ -1,15 +1,25 @@
 package suites
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	. "github.com/onsi/gomega"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/suites/config"
 )
 
 // private_key_jwt: RFC 7523 client assertions as SMART App Launch 2.2
@@ -156,10 +166,12 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Title:       "A replayed assertion is rejected",
 		Requirement: "The same assertion sent a second time, before it expires, is refused: the server remembers jti values for the assertion's lifetime.",
 		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs:   []Ref{refAsymVerify, refRFC7523Claims},
-		Policy: "AMB-ASYM-5: SMART requires the jti replay check (RFC 7523 leaves it optional).",
-		Hint:   "The server is not recording jti values (per iss) until the assertion's exp, so a captured assertion can be replayed for a fresh token.",
+		Refs:     []Ref{refAsymVerify, refRFC7523Claims},
+		Policy:   "AMB-ASYM-5: SMART requires the jti replay check (RFC 7523 leaves it optional): MUST under smart-v2 and smart-v1, SHOULD under oauth.",
+		Profiles: map[string]Level{ProfileOAuth: SHOULD},
+		Hint:     "The server is not recording jti values (per iss) until the assertion's exp, so a captured assertion can be replayed for a fresh token.",
 	}, func(t *T) {
+		lvl := t.ProfileLevel()
 		t.RequireBaseline(PrivateKeyJWT)
 		a := t.Assertion()
 		first := t.Do(t.AssertionRequest(a))
@@ -168,7 +180,9 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		}
 		second := t.AssertionRequest(a)
 		second.Label = "Token request (the same assertion again)"
-		t.ExpectRejected(t.Do(second), InvalidClient)
+		rej := InvalidClient
+		rej.Level = lvl
+		t.ExpectRejected(t.Do(second), rej)
 	})
 
 	Case(Meta{
@@ -194,4 +208,458 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		t.RequireBaseline(PrivateKeyJWT)
 		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("aud", "https://smartconform.invalid/token")))), InvalidClient)
 	})
+
+	// ---- header: kid, key, alg ----
+
+	Case(Meta{
+		ID:          "ASYM-KID-02",
+		Title:       "An assertion without a kid is rejected",
+		Requirement: "An assertion whose header has no kid is refused with invalid_client: SMART requires kid, and key selection fails when no key matches it.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:     []Ref{refAsymAuth, refAsymVerify, refRFC6749Error},
+		Policy:   "AMB-ASYM-2: SMART (v2 and Bulk Data v1) requires kid, so rejection is a MUST under smart-v2 and smart-v1; plain RFC 7523 does not, so accepting it only warns under oauth.",
+		Profiles: map[string]Level{ProfileOAuth: SHOULD},
+		Hint:     "The server falls back to trying every registered key when kid is absent. SMART selects the key by kid and fails verification when none matches; trying all keys also hides client bugs that break on key rotation.",
+	}, func(t *T) {
+		lvl := t.ProfileLevel()
+		t.RequireBaseline(PrivateKeyJWT)
+		rej := InvalidClient
+		rej.Level = lvl
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutHeader("kid")))), rej)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-KID-03",
+		Title:       "An assertion signed by an unregistered key under a registered kid is rejected",
+		Requirement: "An assertion carrying the kid of a registered key but signed by another key is refused with invalid_client, also when the signing key's public part rides in a jwk header.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refAsymVerify, refRFC7523Claims, RFC(7515, "4.1.3"), RFC(8725, "3.10")},
+		Hint: "The server verifies with a key the assertion itself supplies (a jwk header) instead of the client's registered key, so anyone can mint a key and sign as the client (the CVE-2018-0114 pattern). Only registered keys, selected by kid, may verify.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		spec := t.AsymSpec(0)
+		foreign, err := foreignKey(spec.Key.Alg)
+		if err != nil {
+			t.Errorf("could not generate a key: %v", err)
+		}
+		foreign.KID = spec.Key.KID
+		plain := t.Assertion(fixtures.SignedBy(foreign))
+		r := t.AssertionRequest(plain)
+		r.Label = "Token request (registered kid, unregistered signing key)"
+		t.ExpectRejected(t.Do(r), InvalidClient)
+		embedded := t.Assertion(fixtures.SignedBy(foreign), fixtures.WithHeader("jwk", foreign.Public()))
+		r = t.AssertionRequest(embedded)
+		r.Label = "Token request (registered kid, unregistered signing key embedded as jwk)"
+		t.ExpectRejected(t.Do(r), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-ALG-03",
+		Title:       "An HS256 assertion keyed with the client's public key is rejected (algorithm confusion)",
+		Requirement: "An assertion with alg HS256 whose HMAC key is the client's registered public key (as PEM bytes, and as JWK JSON bytes) is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refRFC8725Alg, RFC(8725, "2.1"), refAsymVerify},
+		Hint: "The JWT library takes the algorithm from the token header and passes the registered public key to it; under HS256 the public key becomes an HMAC secret anyone can read. Verify only with an allowlist of asymmetric algorithms fixed by configuration, and bind each key to one algorithm.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		spec := t.AsymSpec(0)
+		pub := spec.Key.Public()
+		jwkJSON, err := json.Marshal(pub)
+		if err != nil {
+			t.Errorf("could not encode the public key: %v", err)
+		}
+		for _, k := range []struct {
+			name   string
+			secret []byte
+		}{{"PEM", fixtures.PublicKeyPEM(pub.Key)}, {"JWK JSON", jwkJSON}} {
+			r := t.AssertionRequest(t.Assertion(fixtures.HMACWith(k.secret)))
+			r.Label = "Token request (HS256 keyed with the public key as " + k.name + ")"
+			t.ExpectRejected(t.Do(r), InvalidClient)
+		}
+	})
+
+	Case(Meta{
+		ID:          "ASYM-ALG-04",
+		Title:       "An assertion signed with an algorithm the server does not advertise is rejected",
+		Requirement: "An otherwise valid assertion signed with RS256, when RS256 is not in token_endpoint_auth_signing_alg_values_supported, should be refused with invalid_client.",
+		Level:       SHOULD, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{RFC(8725, "3.2"), RFC(7515, "5.2"), refAsymRegister, refRFC8414Meta},
+		Policy: "AMB-ASYM-6: servers MAY support more algorithms than they list, so acceptance only warns; skipped when RS256 is advertised.",
+		Hint:   "The verifier accepts any algorithm its library knows instead of the advertised set. Keep the allowlist equal to what discovery advertises, so clients and server agree on what is accepted.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		if d, err := t.env.discovery(t.ctx); err == nil && slices.Contains(d.StringList("token_endpoint_auth_signing_alg_values_supported"), "RS256") {
+			t.Skip("the server advertises RS256")
+		}
+		i := slices.IndexFunc(t.Target().Asym.Keys, func(k fixtures.SigningKey) bool { return fixtures.KeyTypeOf(k.JWK.Key) == "RSA" })
+		if i < 0 {
+			t.Skip("the private_key_jwt client has no RSA key configured")
+		}
+		spec := t.AsymSpec(i)
+		k := spec.Key
+		k.Alg = jose.RS256
+		a, err := spec.Build(fixtures.SignedBy(k))
+		if err != nil {
+			t.Errorf("could not build the assertion: %v", err)
+		}
+		t.ExpectRejected(t.Do(t.AssertionRequest(a.Compact)), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client", "invalid_request"}, Level: SHOULD})
+	})
+
+	// ---- claims: exp, nbf, iat, aud, iss, sub, jti ----
+
+	Case(Meta{
+		ID:          "ASYM-EXP-02",
+		Title:       "An assertion without exp is rejected",
+		Requirement: "An assertion with no exp claim is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refRFC7523Claims, refAsymAuth},
+		Hint: "The server checks exp only when it is present, so an assertion without exp never expires and can be used forever once captured.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("exp")))), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-EXP-03",
+		Title:       "An assertion that expires an hour from now is rejected",
+		Requirement: "An assertion whose exp is an hour in the future (SMART clients must keep it within five minutes) should be refused with invalid_client.",
+		Level:       SHOULD, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refAsymAuth, refRFC7523Claims},
+		Policy: "AMB-ASYM-1: the five-minute limit binds the client; RFC 7523 only lets the server reject an exp unreasonably far ahead, so acceptance warns.",
+		Hint:   "The server does not bound exp, so a long-lived assertion works as a reusable credential. Reject exp more than about five minutes (plus skew) ahead.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		a := t.Assertion(fixtures.WithClaim("exp", time.Now().Add(time.Hour).Unix()))
+		t.ExpectRejected(t.Do(t.AssertionRequest(a)), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client"}, Level: SHOULD})
+	})
+
+	Case(Meta{
+		ID:          "ASYM-NBF-01",
+		Title:       "An assertion not valid until two minutes from now is rejected",
+		Requirement: "An assertion whose nbf is two minutes in the future is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refRFC7523Claims, RFC(7519, "4.1.5")},
+		Policy: "A clock skew of up to 60 s is tolerated; the assertion's nbf is 120 s ahead.",
+		Hint:   "The server ignores nbf. RFC 7523 requires a JWT not to be accepted before its nbf (allowing a small skew).",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("nbf", time.Now().Add(2*time.Minute).Unix())))), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-IAT-01",
+		Title:       "An assertion issued two minutes in the future is rejected",
+		Requirement: "An assertion whose iat is two minutes in the future should be refused with invalid_client.",
+		Level:       SHOULD, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refRFC7523Claims, RFC(7519, "4.1.6")},
+		Policy: "RFC 7523 only lets the server reject implausible iat values, so acceptance warns; a clock skew of up to 60 s is tolerated, the iat is 120 s ahead.",
+		Hint:   "The server ignores iat. An iat in the future means a wrong client clock or a forged token; rejecting it also bounds how long an assertion lives.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		a := t.Assertion(fixtures.WithClaim("iat", time.Now().Add(2*time.Minute).Unix()))
+		t.ExpectRejected(t.Do(t.AssertionRequest(a)), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client"}, Level: SHOULD})
+	})
+
+	Case(Meta{
+		ID:          "ASYM-AUD-02",
+		Title:       "An assertion without aud is rejected",
+		Requirement: "An assertion with no aud claim is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refRFC7523Claims, refAsymAuth},
+		Hint: "The server checks aud only when present, so an assertion minted for no audience in particular is accepted by every server that trusts the key.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("aud")))), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-AUD-03",
+		Title:       "An aud array holding the token endpoint URL is accepted",
+		Requirement: "An otherwise valid assertion whose aud is a one-element array holding the token endpoint URL should be accepted.",
+		Level:       SHOULD, Method: PrivateKeyJWT,
+		Refs:   []Ref{RFC(7519, "4.1.3"), refRFC7523Claims},
+		Policy: "AMB-ASYM-4: RFC 7519 lets aud be an array and RFC 7523 asks only that it contain the server; SMART's token-URL rule is met, so rejection warns.",
+		Hint:   "The server compares aud as a string only. Per RFC 7519 aud may be an array of strings; accept it when it contains the token endpoint URL.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		r := t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("aud", []any{t.TokenURL()}))))
+		t.Should("answer", "200 with an access token", describeRejection(r), Equal("200"))
+	})
+
+	Case(Meta{
+		ID:          "ASYM-ISS-01",
+		Title:       "An assertion whose iss is not the client_id is rejected",
+		Requirement: "An assertion whose iss differs from the client_id (sub correct) is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refRFC7523Claims, refAsymAuth, refAsymVerify},
+		Hint: "The server identifies the client by sub and never looks at iss. SMART requires iss = sub = client_id.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("iss", "smartconform-not-the-client")))), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-SUB-01",
+		Title:       "An assertion whose sub is not the client_id is rejected",
+		Requirement: "An assertion whose sub differs from the client_id (iss correct) is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refRFC7523Claims, RFC(7523, "3.2"), refAsymAuth},
+		Hint: "The server checks that sub is present but does not compare it with the client_id; RFC 7523 §3 requires sub to be the client_id for client authentication.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("sub", "smartconform-not-the-client")))), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-SUB-02",
+		Title:       "An assertion without sub is rejected",
+		Requirement: "An assertion with no sub claim is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refRFC7523Claims, refAsymAuth},
+		Hint: "The server compares sub with the client_id only when sub is present; RFC 7523 §3 makes sub mandatory.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("sub")))), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-CID-01",
+		Title:       "An assertion naming an unregistered client is rejected",
+		Requirement: "An assertion whose iss and sub name a client_id the server never registered, signed with a registered key and kid, is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{RFC(7523, "3.2"), refAsymVerify},
+		Hint: "The server looks the verification key up by kid across all clients and takes iss on trust, so a key holder can act as any client_id. Look the client up by iss first and use only that client's keys.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		spec := t.AsymSpec(0)
+		spec.ClientID = "smartconform-unregistered-" + fixtures.NewJTI()[:8]
+		a, err := spec.Build()
+		if err != nil {
+			t.Errorf("could not build the assertion: %v", err)
+		}
+		t.ExpectRejected(t.Do(t.AssertionRequest(a.Compact)), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-JTI-02",
+		Title:       "An assertion without jti is rejected",
+		Requirement: "An assertion with no jti claim is refused with invalid_client, since the required replay check cannot be made.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:     []Ref{refAsymAuth, refAsymVerify, refRFC7523Claims},
+		Policy:   "AMB-ASYM-5: SMART requires jti (MUST under smart-v2 and smart-v1); RFC 7523 makes it optional, so acceptance only warns under oauth.",
+		Profiles: map[string]Level{ProfileOAuth: SHOULD},
+		Hint:     "The server treats jti as optional, so an assertion without one can be replayed until it expires.",
+	}, func(t *T) {
+		lvl := t.ProfileLevel()
+		t.RequireBaseline(PrivateKeyJWT)
+		rej := InvalidClient
+		rej.Level = lvl
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("jti")))), rej)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-JTI-03",
+		Title:       "A refused assertion does not burn its jti",
+		Requirement: "After an assertion is refused for a wrong aud, a valid assertion reusing its jti should be accepted: only assertions that passed validation are recorded for replay.",
+		Level:       SHOULD, Method: PrivateKeyJWT,
+		Refs:   []Ref{refAsymVerify, refRFC7523Claims},
+		Policy: "SMART asks the server to remember jti values of authentication JWTs; recording those of refused ones lets anyone who learns a jti block the client, so it warns.",
+		Hint:   "The server records the jti before checking aud and exp. Record it only once the assertion has been fully validated; otherwise a forged assertion with a guessed or observed jti denies service to the real client.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		jti := fixtures.NewJTI()
+		bad := t.AssertionRequest(t.Assertion(fixtures.WithClaim("jti", jti), fixtures.WithClaim("aud", "https://smartconform.invalid/token")))
+		bad.Label = "Token request (wrong aud, jti X)"
+		if r := t.Do(bad); r.Status/100 == 2 {
+			t.NotRun("the assertion with a wrong aud was accepted (see ASYM-AUD-01), so whether it burns its jti cannot be shown")
+		}
+		good := t.AssertionRequest(t.Assertion(fixtures.WithClaim("jti", jti)))
+		good.Label = "Token request (valid, the same jti X)"
+		r := t.Do(good)
+		t.Should("answer to the valid assertion", "200 with an access token: the refused assertion must not have burnt the jti", describeRejection(r), Equal("200"))
+	})
+
+	// ---- the request: client_assertion_type, client_assertion, client_id ----
+
+	Case(Meta{
+		ID:          "ASYM-REQ-01",
+		Title:       "A wrong client_assertion_type is rejected",
+		Requirement: "A request whose client_assertion_type is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer (here the SAML one) is refused.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refRFC7521Auth, RFC(7523, "2.2"), refAsymAuth},
+		Policy: "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client preferred, invalid_request accepted.",
+		Hint:   "The server ignores client_assertion_type and parses whatever is in client_assertion as a JWT; check it equals the jwt-bearer URN exactly.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		r := withForm(t.AssertionRequest(t.Assertion()), "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:saml2-bearer")
+		t.ExpectRejected(t.Do(r), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-REQ-02",
+		Title:       "A client_assertion without client_assertion_type is rejected",
+		Requirement: "A request carrying a valid client_assertion but no client_assertion_type is refused.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refRFC7521Auth, RFC(7523, "2.2")},
+		Policy: "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client or invalid_request.",
+		Hint:   "The server treats client_assertion_type as optional. RFC 7521 §4.2 makes both parameters required.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(withForm(t.AssertionRequest(t.Assertion()), "client_assertion_type")), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-REQ-03",
+		Title:       "A client_assertion_type without client_assertion is rejected",
+		Requirement: "A request carrying client_assertion_type but no client_assertion is refused with a §5.2 error, not a server error.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refRFC7521Auth, refRFC6749Error},
+		Policy: "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client or invalid_request.",
+		Hint:   "The handler assumes client_assertion is present once client_assertion_type is; a missing parameter must produce invalid_request or invalid_client, never a 500.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		t.ExpectRejected(t.Do(withForm(t.AssertionRequest(t.Assertion()), "client_assertion")), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-REQ-04",
+		Title:       "Malformed assertions are rejected cleanly",
+		Requirement: "A client_assertion that is not a compact JWS (random text, two segments, invalid base64url, a header that is not JSON) is refused with a §5.2 error, never a token or a server error.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{RFC(7523, "3"), RFC(7515, "7.1"), refAsymVerify},
+		Policy: "AMB-ERR-2: invalid_client preferred (SMART), invalid_request accepted (a malformed parameter); 400 or 401 (AMB-ERR-1).",
+		Hint:   "The JWT parser's errors escape as 500s or are not handled at all. Treat any parse failure of client_assertion as failed client authentication.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		valid := t.Assertion()
+		parts := strings.Split(valid, ".")
+		b64 := base64.RawURLEncoding.EncodeToString
+		for _, m := range []struct{ name, value string }{
+			{"random text", "smartconform-this-is-not-a-jwt"},
+			{"two segments", parts[0] + "." + parts[1]},
+			{"invalid base64url", "!!!." + parts[1] + "." + parts[2]},
+			{"header not JSON", b64([]byte(`{"alg":"RS384",`)) + "." + parts[1] + "." + parts[2]},
+		} {
+			r := t.AssertionRequest(m.value)
+			r.Label = "Token request (malformed assertion: " + m.name + ")"
+			t.ExpectRejected(t.Do(r), InvalidClient)
+		}
+	})
+
+	Case(Meta{
+		ID:          "ASYM-REQ-05",
+		Title:       "A client_id parameter naming another client is rejected",
+		Requirement: "A valid assertion sent with a client_id form parameter naming a different client than its iss and sub is refused with invalid_client.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs: []Ref{refRFC7521Auth, refAsymVerify},
+		Hint: "The server ignores the client_id parameter or trusts it over the assertion. RFC 7521 §4.2: when present, client_id MUST identify the same client as the assertion.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		other := "smartconform-other-client"
+		for _, c := range []*config.SecretClient{t.Target().Basic, t.Target().Post} {
+			if c != nil {
+				other = c.ClientID
+				break
+			}
+		}
+		t.ExpectRejected(t.Do(withForm(t.AssertionRequest(t.Assertion()), "client_id", other)), InvalidClient)
+	})
+
+	Case(Meta{
+		ID:          "ASYM-JKU-01",
+		Title:       "A jku header naming an unregistered URL is neither trusted nor fetched",
+		Requirement: "An assertion signed by a new key whose jku header names a JWKS URL the client never registered (served by the harness) is refused with invalid_client, and the URL should not be fetched.",
+		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refAsymVerify, RFC(7515, "4.1.2"), RFC(8725, "3.10")},
+		Policy: "AMB-JWKS-2: rejection is a MUST; a fetch of the URL only warns. The harness listens on a loopback address, so a fetch can only be seen when the server runs on the same host; the evidence records the connections it saw.",
+		Hint:   "The server follows the jku header. SMART uses jku only to pick among URLs registered for the client; fetching any URL a client names lets attackers supply their own keys and makes the server an SSRF proxy.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		rogue, err := fixtures.NewSigningKey(jose.ES384, "smartconform-jku-"+fixtures.NewJTI()[:8])
+		if err != nil {
+			t.Errorf("could not generate a key: %v", err)
+		}
+		var conns, gets atomic.Int32
+		ls := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			gets.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(fixtures.PublicJWKS(rogue))
+		}))
+		ls.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		ls.StartTLS()
+		defer ls.Close()
+		jku := ls.URL + "/jwks.json"
+		spec := t.AsymSpec(0)
+		spec.Key = rogue
+		a, err := spec.Build(fixtures.WithHeader("jku", jku))
+		if err != nil {
+			t.Errorf("could not build the assertion: %v", err)
+		}
+		t.ExpectRejected(t.Do(t.AssertionRequest(a.Compact)), InvalidClient)
+		ls.CloseClientConnections()
+		t.Evidence(fmt.Sprintf("Harness listener at the jku URL: %d connection(s), %d request(s) received", conns.Load(), gets.Load()), jku)
+		t.Should("the jku URL is not fetched", "no connection to the unregistered jku URL (RFC 8725 §3.10)", int(conns.Load()), Equal(0))
+	})
+
+	Case(Meta{
+		ID:          "ASYM-QUERY-01",
+		Title:       "An assertion in the URL query string is rejected",
+		Requirement: "A request whose client_assertion and client_assertion_type are in the URL query string rather than the body should be refused.",
+		Level:       SHOULD, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{refRFC6749Auth, RFC(6749, "3.2")},
+		Policy: "TEP-HTTP-03: RFC 6749 §2.3.1 forbids the client to put credentials in the URI; refusing them is a derived server obligation, so acceptance warns.",
+		Hint:   "The server reads parameters from the query string and the body alike. Credentials in a URL end up in access logs, proxies and browser history; read them from the body only.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		r := t.AssertionRequest(t.Assertion())
+		q := url.Values{"client_assertion_type": r.Form["client_assertion_type"], "client_assertion": r.Form["client_assertion"]}
+		r = withForm(withForm(r, "client_assertion"), "client_assertion_type")
+		r.URL += "?" + q.Encode()
+		r.Label = "Token request (assertion in the URL query)"
+		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, Level: SHOULD})
+	})
+
+	Case(Meta{
+		ID:          "ASYM-GRANT-01",
+		Title:       "A client assertion sent as a jwt-bearer grant is refused",
+		Requirement: "The client assertion sent as grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with an assertion parameter should be refused with unsupported_grant_type when the server does not advertise that grant.",
+		Level:       SHOULD, Method: PrivateKeyJWT, Negative: true,
+		Refs:   []Ref{RFC(7523, "2.1"), refRFC6749Error, refConfMetadata},
+		Policy: "TEP-GT-05: the jwt-bearer grant is another flow, not client authentication; skipped when grant_types_supported lists it. invalid_client is accepted too (the request carries no client authentication; AMB-ERR-4).",
+		Hint:   "The server treats the RFC 7523 §2.1 authorization grant as if it were client authentication. A backend client must send grant_type=client_credentials with client_assertion_type and client_assertion.",
+	}, func(t *T) {
+		t.RequireBaseline(PrivateKeyJWT)
+		if d, err := t.env.discovery(t.ctx); err == nil && slices.Contains(d.StringList("grant_types_supported"), fixtures.JWTBearerGrant) {
+			t.Skip("the server advertises the jwt-bearer grant")
+		}
+		a := t.Assertion()
+		t.ExpectRejected(t.Do(Request{
+			Label: "Token request (jwt-bearer grant)", URL: t.TokenURL(), Assertion: a,
+			Form: url.Values{"grant_type": {fixtures.JWTBearerGrant}, "assertion": {a}, "scope": {t.Target().Scope}},
+		}), Rejection{Statuses: []int{400, 401}, Codes: []string{"unsupported_grant_type", "invalid_client"}, Level: SHOULD})
+	})
 })
+
+var (
+	foreignMu   sync.Mutex
+	foreignKeys = map[jose.SignatureAlgorithm]fixtures.SigningKey{}
+)
+
+// foreignKey is a key registered nowhere, generated once per process (RSA
+// key generation is slow, and the detection matrix runs the suite often).
+func foreignKey(alg jose.SignatureAlgorithm) (fixtures.SigningKey, error) {
+	foreignMu.Lock()
+	defer foreignMu.Unlock()
+	if k, ok := foreignKeys[alg]; ok {
+		return k, nil
+	}
+	k, err := fixtures.NewSigningKey(alg, "smartconform-foreign")
+	if err == nil {
+		foreignKeys[alg] = k
+	}
+	return k, err
+}

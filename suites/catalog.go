@@ -18,7 +18,7 @@ import (
 )
 
 // TestPlanVersion changes whenever a case is added, removed or re-judged.
-const TestPlanVersion = "2026.11-1"
+const TestPlanVersion = "2026.11-2"
 
 // Level is how much a case's requirement weighs.
 type Level string
@@ -27,6 +27,16 @@ type Level string
 const (
 	MUST   Level = "MUST"
 	SHOULD Level = "SHOULD"
+	// NotApplicable, in Meta.Profiles, skips the case under that profile.
+	NotApplicable Level = "N/A"
+)
+
+// Profiles (--profile): which reading of a spec disagreement (requirements
+// §12) a run takes. smart-v2 is the default.
+const (
+	ProfileSMARTv2 = "smart-v2"
+	ProfileSMARTv1 = "smart-v1"
+	ProfileOAuth   = "oauth"
 )
 
 // Auth methods, named as RFC 8414 names them.
@@ -72,7 +82,11 @@ type Meta struct {
 	Refs        []Ref
 	Policy      string // which reading of a spec disagreement it takes (requirements §12)
 	Hint        string // what a server that fails it most likely does wrong
-	area        string
+	// Profiles gives the case's level under a profile where §12 makes it
+	// differ from Level (NotApplicable: skipped). The case body applies it
+	// through T.ProfileLevel.
+	Profiles map[string]Level
+	area     string
 }
 
 // Area returns the case's spec area.
@@ -119,6 +133,11 @@ func (m Meta) Validate() error {
 			errs = append(errs, fmt.Sprintf("reference %q: needs a label and an absolute https URL", r.Label))
 		}
 	}
+	for p, l := range m.Profiles {
+		if (p != ProfileSMARTv2 && p != ProfileSMARTv1 && p != ProfileOAuth) || (l != MUST && l != SHOULD && l != NotApplicable) {
+			errs = append(errs, fmt.Sprintf("profile %s: level %s: unknown profile or level", p, l))
+		}
+	}
 	switch m.Method {
 	case "", PrivateKeyJWT, ClientSecretBasic, ClientSecretPost, AuthNone:
 	default:
@@ -137,7 +156,7 @@ type area struct {
 
 // areaOrder is the order areas run and are listed in. An area file that is
 // not listed here is refused by ValidateCatalogue.
-var areaOrder = []string{"discovery", "private_key_jwt", "client-secret", "public-client", "token-response"}
+var areaOrder = []string{"discovery", "private_key_jwt", "client-secret", "public-client", "token-endpoint", "token-response", "scopes", "errors"}
 
 // areas are registered at init by each area file.
 var areas []area

@@ -1,8 +1,12 @@
 package suites
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
+	"strings"
 
 	. "github.com/onsi/gomega"
 )
@@ -45,15 +49,136 @@ var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
 		Level:       MUST,
 		Method:      PrivateKeyJWT,
 		Refs:        []Ref{refAsymDiscovery, refRFC8414Meta},
-		Policy:      "AMB-DISC-3: a MUST under SMART v2 (the server advertises these properties); Bulk Data v1 said SHOULD.",
+		Policy:      "AMB-DISC-3: a MUST under SMART v2 (the server advertises these properties); Bulk Data v1 said SHOULD, so smart-v1 and oauth warn.",
+		Profiles:    map[string]Level{ProfileSMARTv1: SHOULD, ProfileOAuth: SHOULD},
 		Hint:        "Clients find out that private_key_jwt works from these four properties; a server that omits them is skipped by clients that follow the spec.",
 	}, func(t *T) {
+		lvl := t.ProfileLevel()
 		t.RequireClient(PrivateKeyJWT)
 		d := t.Discovery()
-		t.Must("capabilities", "includes client-confidential-asymmetric", d.StringList("capabilities"), ContainElement("client-confidential-asymmetric"))
-		t.Must("token_endpoint_auth_methods_supported", "includes private_key_jwt", d.StringList("token_endpoint_auth_methods_supported"), ContainElement("private_key_jwt"))
-		t.Must("token_endpoint_auth_signing_alg_values_supported", "includes RS384 or ES384", d.StringList("token_endpoint_auth_signing_alg_values_supported"), Or(ContainElement("RS384"), ContainElement("ES384")))
-		t.Must("token_endpoint_auth_signing_alg_values_supported", "never includes none (RFC 8414 §2)", d.StringList("token_endpoint_auth_signing_alg_values_supported"), Not(ContainElement(BeElementOf("none", "None", "NONE"))))
-		t.Must("scopes_supported", "present, an array", d.Doc["scopes_supported"], BeAssignableToTypeOf([]any{}))
+		t.Check(lvl, "capabilities", "includes client-confidential-asymmetric", d.StringList("capabilities"), ContainElement("client-confidential-asymmetric"))
+		t.Check(lvl, "token_endpoint_auth_methods_supported", "includes private_key_jwt", d.StringList("token_endpoint_auth_methods_supported"), ContainElement("private_key_jwt"))
+		t.Check(lvl, "token_endpoint_auth_signing_alg_values_supported", "includes RS384 or ES384", d.StringList("token_endpoint_auth_signing_alg_values_supported"), Or(ContainElement("RS384"), ContainElement("ES384")))
+		t.Check(lvl, "scopes_supported", "present, an array", d.Doc["scopes_supported"], BeAssignableToTypeOf([]any{}))
+	})
+
+	Case(Meta{
+		ID:          "DISC-WK-02",
+		Title:       "smart-configuration is JSON whatever the Accept header",
+		Requirement: "GET {base}/.well-known/smart-configuration answers 200 with an application/json object with no Accept header and with Accept application/fhir+json, text/html or application/xml.",
+		Level:       MUST,
+		Refs:        []Ref{refConfWellKnown},
+		Hint:        "The server negotiates the content type of the discovery document (HTML for browsers, XML or 406 for others). SMART requires JSON regardless of Accept; servers may ignore Accept.",
+	}, func(t *T) {
+		if t.Target().BaseURL == "" {
+			t.Skip("no fhirBaseUrl is configured (the token endpoint is configured directly)")
+		}
+		for _, accept := range []string{"", "application/fhir+json", "text/html", "application/xml"} {
+			h := http.Header{}
+			label := "Discovery (no Accept header)"
+			if accept != "" {
+				h.Set("Accept", accept)
+				label = "Discovery (Accept: " + accept + ")"
+			}
+			r := t.Do(Request{Label: label, Method: http.MethodGet, URL: t.env.discoveryURL(), Header: h})
+			what := " (Accept: " + accept + ")"
+			if !t.Must("status"+what, "200", r.Status, Equal(200)) {
+				continue
+			}
+			t.Must("media type"+what, "application/json (a charset parameter is allowed)", r.MediaType(), Equal("application/json"))
+			t.Must("body"+what, "a JSON object", errString(r.JSONErr), BeEmpty())
+		}
+	})
+
+	Case(Meta{
+		ID:          "DISC-WK-03",
+		Title:       "Endpoint URLs in smart-configuration are absolute",
+		Requirement: "Every endpoint URL the document gives (each *_endpoint member, jwks_uri, user_access_brand_bundle, associated_endpoints[].url) is an absolute URL with a scheme and a host.",
+		Level:       MUST,
+		Refs:        []Ref{refConfWellKnown, refConfMetadata},
+		Hint:        "A member holds a path relative to the server; clients do not resolve it. Emit absolute URLs (behind a proxy, from the external base URL).",
+	}, func(t *T) {
+		d := t.Discovery()
+		urls := map[string]string{}
+		for k, v := range d.Doc {
+			if s, ok := v.(string); ok && (strings.HasSuffix(k, "_endpoint") || k == "jwks_uri" || k == "user_access_brand_bundle") {
+				urls[k] = s
+			}
+		}
+		if ae, ok := d.Doc["associated_endpoints"].([]any); ok {
+			for i, e := range ae {
+				if m, ok := e.(map[string]any); ok {
+					s, _ := m["url"].(string)
+					urls[fmt.Sprintf("associated_endpoints[%d].url", i)] = s
+				}
+			}
+		}
+		names := make([]string, 0, len(urls))
+		for k := range urls {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			u, err := url.Parse(urls[k])
+			t.Must(k, "an absolute URL with a scheme and a host", urls[k], WithTransform(func(string) bool { return err == nil && u.IsAbs() && u.Host != "" }, BeTrue()))
+		}
+	})
+
+	Case(Meta{
+		ID:          "DISC-ASYM-02",
+		Title:       "none is never an advertised signing algorithm",
+		Requirement: "token_endpoint_auth_signing_alg_values_supported, when present, does not list none (in any letter case).",
+		Level:       MUST,
+		Refs:        []Ref{refRFC8414Meta, refRFC7518None},
+		Hint:        "Advertising none invites unsecured client assertions; remove it from the list (and from what the verifier accepts).",
+	}, func(t *T) {
+		d := t.Discovery()
+		var lower []string
+		for _, a := range d.StringList("token_endpoint_auth_signing_alg_values_supported") {
+			lower = append(lower, strings.ToLower(a))
+		}
+		t.Must("token_endpoint_auth_signing_alg_values_supported", "never includes none (RFC 8414 §2)", lower, Not(ContainElement("none")))
+	})
+
+	Case(Meta{
+		ID:          "DISC-LAUNCH-01",
+		Title:       "Launch metadata is present when app launch is advertised, and PKCE plain never is",
+		Requirement: "When launch-ehr or launch-standalone is advertised, authorization_endpoint is present, grant_types_supported includes authorization_code and code_challenge_methods_supported includes S256; plain is never listed.",
+		Level:       MUST,
+		Refs:        []Ref{refConfMetadata, refPKCE, refConfCaps},
+		Policy:      "AMB-DISC-1: SMART's own backend-services examples omit code_challenge_methods_supported, so on a server that advertises no launch capability its absence only warns, and authorization_endpoint is not required.",
+		Hint:        "Advertise authorization_endpoint, the authorization_code grant and code_challenge_methods_supported [\"S256\"] with any launch capability; never list plain (SMART forbids it).",
+	}, func(t *T) {
+		d := t.Discovery()
+		caps := d.StringList("capabilities")
+		launch := slices.Contains(caps, "launch-ehr") || slices.Contains(caps, "launch-standalone")
+		methods, has := d.Doc["code_challenge_methods_supported"]
+		t.Must("code_challenge_methods_supported", "never includes plain", d.StringList("code_challenge_methods_supported"), Not(ContainElement("plain")))
+		level := SHOULD
+		if launch {
+			level = MUST
+			t.Must("authorization_endpoint", "present (launch-ehr or launch-standalone is advertised)", d.Doc["authorization_endpoint"], BeAssignableToTypeOf(""))
+			t.Must("grant_types_supported", "includes authorization_code (launch is advertised)", d.StringList("grant_types_supported"), ContainElement("authorization_code"))
+		}
+		if t.Check(level, "code_challenge_methods_supported", "present (REQUIRED by SMART Conformance)", has, BeTrue()) {
+			t.Check(level, "code_challenge_methods_supported", "includes S256", methods, ContainElement("S256"))
+		}
+	})
+
+	Case(Meta{
+		ID:          "DISC-CORS-01",
+		Title:       "smart-configuration allows CORS when browser apps are supported",
+		Requirement: "When client-public is advertised, a discovery GET with an Origin header is answered with Access-Control-Allow-Origin * or that origin.",
+		Level:       MUST,
+		Refs:        []Ref{refCORS},
+		Hint:        "Browser apps read the discovery document from another origin; add Access-Control-Allow-Origin (any origin) to the well-known response.",
+	}, func(t *T) {
+		d := t.Discovery()
+		if !slices.Contains(d.StringList("capabilities"), "client-public") {
+			t.Skip("the server does not advertise client-public (browser apps)")
+		}
+		origin := "https://smartconform.invalid"
+		r := t.Do(Request{Label: "Discovery (cross-origin)", Method: http.MethodGet, URL: t.env.discoveryURL(), Header: http.Header{"Accept": {"application/json"}, "Origin": {origin}}})
+		t.Must("Access-Control-Allow-Origin", "* or "+origin, r.Header.Get("Access-Control-Allow-Origin"), BeElementOf("*", origin))
 	})
 })

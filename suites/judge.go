@@ -3,10 +3,14 @@ package suites
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
+	"github.com/smartconform/smartconform/reporter"
 )
 
 // Rejection says how a negative case's answer must look: an RFC 6749 §5.2
@@ -25,6 +29,13 @@ type Rejection struct {
 	// Lenient400 downgrades "must be 401" to a warning (policy AMB-ERR-1 for
 	// a misplaced Bearer, which is arguably not a client-auth scheme).
 	Lenient400 bool
+	// ChallengeOn401 makes WWW-Authenticate a MUST on a 401 without
+	// requiring the 401 (the client used the Authorization header, but a
+	// 400 invalid_request is also a fit answer).
+	ChallengeOn401 bool
+	// Level, if SHOULD, records every finding as a warning: the case's
+	// requirement is a SHOULD (a derived server obligation).
+	Level Level
 }
 
 // InvalidClient is the usual rejection of failed form-based client
@@ -41,17 +52,23 @@ var (
 
 // ExpectRejected judges an answer that must refuse the request.
 func (t *T) ExpectRejected(r *Response, x Rejection) {
-	t.Must("no access token is issued", "no access_token member", r.Str("access_token"), BeEmpty())
-	if !t.Must("status is not a success", "a 4xx status", r.Status, Not(BeNumerically("<", 300))) {
+	must := func(check, expected string, actual any, m types.GomegaMatcher) bool {
+		if x.Level == SHOULD {
+			return t.Should(check, expected, actual, m)
+		}
+		return t.Must(check, expected, actual, m)
+	}
+	must("no access token is issued", "no access_token member", r.Str("access_token"), BeEmpty())
+	if !must("status is not a success", "a 4xx status", r.Status, Not(BeNumerically("<", 300))) {
 		return // a success: the rest is moot
 	}
-	t.Must("status is not a redirect", "a 4xx status, not a redirect", r.Status, Not(BeNumerically("<", 400)))
-	t.Must("status is not a server error", "a 4xx status: a 5xx is never a correct rejection", r.Status, BeNumerically("<", 500))
+	must("status is not a redirect", "a 4xx status, not a redirect", r.Status, Not(BeNumerically("<", 400)))
+	must("status is not a server error", "a 4xx status: a 5xx is never a correct rejection", r.Status, BeNumerically("<", 500))
 	allowed := x.Statuses
 	if x.HeaderScheme != "" {
 		allowed = []int{http.StatusUnauthorized}
 		level := MUST
-		if x.Lenient400 {
+		if x.Lenient400 || x.Level == SHOULD {
 			level = SHOULD
 		}
 		t.Check(level, "status when the client used the Authorization header",
@@ -59,34 +76,34 @@ func (t *T) ExpectRejected(r *Response, x Rejection) {
 	} else if r.Status == http.StatusForbidden {
 		t.Should("status", "one of "+ints(allowed)+" (RFC 6749 defines no 403 at the token endpoint)", r.Status, BeElementOf(intsAny(allowed)...))
 	} else if r.Status >= 400 && r.Status < 500 {
-		t.Must("status", "one of "+ints(allowed), r.Status, BeElementOf(intsAny(allowed)...))
+		must("status", "one of "+ints(allowed), r.Status, BeElementOf(intsAny(allowed)...))
 	}
 	if r.Status == http.StatusUnauthorized {
 		challenge := r.Header.Get("WWW-Authenticate")
-		if x.HeaderScheme != "" {
-			t.Must("WWW-Authenticate on the 401", "a WWW-Authenticate challenge (RFC 6749 §5.2, RFC 7235 §3.1)", challenge, Not(BeEmpty()))
+		if x.HeaderScheme != "" || x.ChallengeOn401 {
+			must("WWW-Authenticate on the 401", "a WWW-Authenticate challenge (RFC 6749 §5.2, RFC 7235 §3.1)", challenge, Not(BeEmpty()))
 		} else {
 			t.Should("WWW-Authenticate on the 401", "a WWW-Authenticate challenge (RFC 7235 §3.1: every 401 carries one)", challenge, Not(BeEmpty()))
 		}
 	}
-	t.Must("error body media type", "application/json (RFC 6749 §5.2)", r.MediaType(), Equal("application/json"))
-	if !t.Must("error body", "a JSON object (RFC 6749 §5.2)", errString(r.JSONErr), BeEmpty()) {
+	must("error body media type", "application/json (RFC 6749 §5.2)", r.MediaType(), Equal("application/json"))
+	if !must("error body", "a JSON object (RFC 6749 §5.2)", errString(r.JSONErr), BeEmpty()) {
 		return
 	}
 	code, _ := r.JSON["error"].(string)
 	asCode := func(v any) string { s, _ := v.(string); return s }
-	if !t.Must("error member", "a non-empty string error code (RFC 6749 §5.2)", r.JSON["error"], WithTransform(asCode, Not(BeEmpty()))) {
+	if !must("error member", "a non-empty string error code (RFC 6749 §5.2)", r.JSON["error"], WithTransform(asCode, Not(BeEmpty()))) {
 		return
 	}
 	if len(x.Codes) > 0 {
 		t.Should("error code fits the failure", "one of "+strings.Join(x.Codes, ", "), code, BeElementOf(stringsAny(x.Codes)...))
 	}
-	t.Must("error code characters", "only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2)", code, MatchRegexp(errTextRE.String()))
+	must("error code characters", "only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2)", code, MatchRegexp(errTextRE.String()))
 	if d, ok := r.JSON["error_description"].(string); ok {
-		t.Must("error_description characters", "only %x20-21 / %x23-5B / %x5D-7E, no CR/LF (RFC 6749 §5.2)", d, MatchRegexp(errTextRE.String()))
+		must("error_description characters", "only %x20-21 / %x23-5B / %x5D-7E, no CR/LF (RFC 6749 §5.2)", d, MatchRegexp(errTextRE.String()))
 	}
 	if u, ok := r.JSON["error_uri"].(string); ok {
-		t.Must("error_uri characters", "a URI of %x21 / %x23-5B / %x5D-7E (RFC 6749 §5.2)", u, MatchRegexp(errURIRE.String()))
+		must("error_uri characters", "a URI of %x21 / %x23-5B / %x5D-7E (RFC 6749 §5.2)", u, MatchRegexp(errURIRE.String()))
 	}
 }
 
@@ -150,4 +167,144 @@ func stringsAny(v []string) []any {
 		out[i] = x
 	}
 	return out
+}
+
+// ProfileLevel is the case's level under the run's profile (Meta.Profiles,
+// else Meta.Level); a case not applicable under the profile is skipped.
+func (t *T) ProfileLevel() Level {
+	p := t.env.opts.Profile
+	if l, ok := t.Meta.Profiles[p]; ok {
+		if l == NotApplicable {
+			t.Skip(fmt.Sprintf("not applicable under the %s profile", p))
+		}
+		return l
+	}
+	return t.Meta.Level
+}
+
+// AnyValidRequest returns a fresh valid client_credentials request of the
+// first configured confidential method (private_key_jwt, then Basic, then
+// post), after requiring its baseline. Cases that judge the token endpoint
+// rather than one authentication method start from it.
+func (t *T) AnyValidRequest() (string, Request) {
+	for _, m := range []string{PrivateKeyJWT, ClientSecretBasic, ClientSecretPost} {
+		if t.clientFor(m) {
+			t.RequireBaseline(m)
+			req, err := t.env.validRequest(t.ctx, m)
+			if err != nil {
+				t.Errorf("not run: %v", err)
+			}
+			return m, req
+		}
+	}
+	t.Skip("no confidential client is configured")
+	return "", Request{}
+}
+
+// ValidRequest is a fresh valid request of method (fresh assertion, new jti).
+func (t *T) ValidRequest(method string) Request {
+	req, err := t.env.validRequest(t.ctx, method)
+	if err != nil {
+		t.Errorf("not run: %v", err)
+	}
+	return req
+}
+
+// withForm returns a copy of req whose form has key set to values (none:
+// the key is removed).
+func withForm(req Request, key string, values ...string) Request {
+	f := url.Values{}
+	for k, v := range req.Form {
+		f[k] = append([]string(nil), v...)
+	}
+	if len(values) == 0 {
+		f.Del(key)
+	} else {
+		f[key] = values
+	}
+	req.Form = f
+	return req
+}
+
+// ---- scopes ----
+
+// scopeParts splits a SMART resource scope "system/Patient.rs" into its
+// context, resource type and permissions, normalised to v2 letters (v1
+// read = rs, write = cud, * = cruds). ok is false for other scopes.
+func scopeParts(s string) (ctx, typ, perms string, ok bool) {
+	ctx, rest, ok1 := strings.Cut(s, "/")
+	i := strings.LastIndexByte(rest, '.')
+	if !ok1 || i < 0 || strings.Contains(rest, "?") {
+		return "", "", "", false
+	}
+	typ, perms = rest[:i], rest[i+1:]
+	switch perms {
+	case "read":
+		perms = "rs"
+	case "write":
+		perms = "cud"
+	case "*":
+		perms = "cruds"
+	}
+	for _, c := range perms {
+		if !strings.ContainsRune("cruds", c) {
+			return "", "", "", false
+		}
+	}
+	return ctx, typ, perms, perms != ""
+}
+
+// scopeCovered says whether the granted scope token is within one of the
+// requested ones: the same token, or the same context, the same resource
+// type (or a requested wildcard) and no permission beyond those requested.
+func scopeCovered(granted string, requested []string) bool {
+	gc, gt, gp, gok := scopeParts(granted)
+	for _, r := range requested {
+		if r == granted {
+			return true
+		}
+		rc, rt, rp, rok := scopeParts(r)
+		if !gok || !rok || gc != rc || (rt != "*" && rt != gt) {
+			continue
+		}
+		if strings.Trim(gp, rp) == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// convertScope rewrites each resource scope of s into v1 (.read, .write,
+// .*) or v2 (.rs, .cud, .cruds) syntax; ok is false when one has no
+// equivalent in the other syntax.
+func convertScope(s string, v2 bool) (string, bool) {
+	var out []string
+	for _, tok := range strings.Fields(s) {
+		ctx, typ, perms, ok := scopeParts(tok)
+		if !ok {
+			return "", false
+		}
+		if v2 {
+			out = append(out, ctx+"/"+typ+"."+perms)
+			continue
+		}
+		v1, ok := map[string]string{"rs": "read", "cud": "write", "cruds": "*"}[perms]
+		if !ok {
+			return "", false
+		}
+		out = append(out, ctx+"/"+typ+"."+v1)
+	}
+	return strings.Join(out, " "), len(out) > 0
+}
+
+// isV1Scope says whether a resource scope is written in SMART v1 syntax.
+func isV1Scope(s string) bool {
+	i := strings.LastIndexByte(s, '.')
+	return i >= 0 && (s[i+1:] == "read" || s[i+1:] == "write" || s[i+1:] == "*")
+}
+
+// Evidence records an observation of the harness itself (not an exchange
+// with the server) among the case's exchanges, e.g. what a listener saw.
+func (t *T) Evidence(label, u string) {
+	t.rec.exchanges = append(t.rec.exchanges, reporter.Exchange{Label: label, Method: "OBSERVED", URL: t.env.redactor.URL(u)})
 }

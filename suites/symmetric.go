@@ -1,8 +1,13 @@
 package suites
 
 import (
+	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
+
+	"github.com/smartconform/smartconform/fixtures"
 )
 
 // Client secrets: client_secret_basic and client_secret_post (RFC 6749
@@ -72,5 +77,138 @@ var _ = Area("client-secret", "Client authentication: client secrets", func() {
 		postAdvertised(t)
 		c := t.Target().Post
 		t.ExpectRejected(t.Do(t.PostRequest(c.ClientID, c.Secret+"-wrong")), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client"}})
+	})
+
+	Case(Meta{
+		ID:          "SYM-BASIC-03",
+		Title:       "Basic credentials that need form-urlencoding are accepted",
+		Requirement: "A client whose id and secret hold characters that form-urlencoding changes (space + / : % = ?) gets a token with Authorization: Basic base64(urlencode(id):urlencode(secret)).",
+		Level:       MUST, Method: ClientSecretBasic,
+		Refs:   []Ref{refRFC6749Auth, RFC(6749, "B")},
+		Policy: "AMB-SYM-1: RFC 6749 §2.3.1 requires the id and secret to be form-urlencoded before Base64; many tools skip it, but a server must decode what a conforming client sends.",
+		Hint:   "The server Base64-decodes the Basic credentials but does not form-urldecode the user name and password, so secrets with reserved characters never match. Decode each part with application/x-www-form-urlencoded rules (+ is a space, %XX an octet).",
+	}, func(t *T) {
+		t.RequireBaseline(ClientSecretBasic)
+		c := t.Target().BasicEncoded
+		if c == nil {
+			t.Skip("no client_secret_basic_urlencoded client (an id or secret with reserved characters) is configured")
+		}
+		r := t.BasicRequest(c.ClientID, c.Secret)
+		r.Label = "Token request (client_secret_basic, form-urlencoded id and secret)"
+		t.ExpectToken(t.Do(r))
+	})
+
+	Case(Meta{
+		ID:          "SYM-BASIC-04",
+		Title:       "An unknown client in Authorization: Basic gets 401 with a challenge",
+		Requirement: "A client_secret_basic request naming a client_id the server does not know is refused with 401 invalid_client and a WWW-Authenticate header.",
+		Level:       MUST, Method: ClientSecretBasic, Negative: true,
+		Refs: []Ref{refRFC6749Error, refRFC7235Chall},
+		Hint: "The unknown-client path answers differently from the wrong-secret path (400, or no challenge). Answer both the same way, 401 with WWW-Authenticate: Basic, which also avoids telling attackers which client ids exist.",
+	}, func(t *T) {
+		t.RequireBaseline(ClientSecretBasic)
+		r := t.BasicRequest("smartconform-unknown-"+fixtures.NewJTI()[:8], t.Target().Basic.Secret)
+		t.ExpectRejected(t.Do(r), Rejection{HeaderScheme: "Basic", Codes: []string{"invalid_client"}})
+	})
+
+	Case(Meta{
+		ID:          "SYM-BASIC-05",
+		Title:       "Malformed Basic credentials are rejected cleanly",
+		Requirement: "An Authorization: Basic header whose credentials are not Base64, or decode without a colon, is refused with 401 invalid_client or 400 invalid_request, never a token or a server error.",
+		Level:       MUST, Method: ClientSecretBasic, Negative: true,
+		Refs:   []Ref{RFC(7617, "2"), refRFC6749Error},
+		Policy: "A 401 must carry WWW-Authenticate (the client used the Authorization header); 400 invalid_request also fits a malformed header.",
+		Hint:   "The Basic parser's errors escape as 500s. Treat undecodable credentials as failed client authentication (401 with a Basic challenge).",
+	}, func(t *T) {
+		t.RequireBaseline(ClientSecretBasic)
+		c := t.Target().Basic
+		for _, m := range []struct{ name, value string }{
+			{"not Base64", "Basic %%%not-base64%%%"},
+			{"no colon", "Basic " + base64.StdEncoding.EncodeToString([]byte(c.ClientID+c.Secret))},
+		} {
+			r := t.BasicRequest(c.ClientID, c.Secret)
+			r.Header = http.Header{"Authorization": {m.value}}
+			r.Label = "Token request (malformed Basic credentials: " + m.name + ")"
+			t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client", "invalid_request"}, ChallengeOn401: true})
+		}
+	})
+
+	Case(Meta{
+		ID:          "SYM-QUERY-01",
+		Title:       "A client secret in the URL query string is rejected",
+		Requirement: "A request whose client_id and client_secret are in the URL query string rather than the body should be refused.",
+		Level:       SHOULD, Method: ClientSecretPost, Negative: true,
+		Refs:   []Ref{refRFC6749Auth, RFC(6749, "3.2")},
+		Policy: "TEP-HTTP-03: RFC 6749 §2.3.1 forbids the client to put credentials in the URI; refusing them is a derived server obligation, so acceptance warns.",
+		Hint:   "The server reads parameters from the query string and the body alike. Secrets in a URL end up in access logs, proxies and browser history; read them from the body only.",
+	}, func(t *T) {
+		t.RequireBaseline(ClientSecretPost)
+		postAdvertised(t)
+		c := t.Target().Post
+		r := t.PostRequest(c.ClientID, c.Secret)
+		q := url.Values{"client_id": {c.ClientID}, "client_secret": {c.Secret}}
+		r = withForm(withForm(r, "client_id"), "client_secret")
+		r.URL += "?" + q.Encode()
+		r.Label = "Token request (client secret in the URL query)"
+		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, Level: SHOULD})
+	})
+
+	Case(Meta{
+		ID:          "SYM-MULTI-01",
+		Title:       "Basic credentials together with a client_secret in the body are rejected",
+		Requirement: "A request authenticated by Authorization: Basic for one client that also carries client_id and client_secret of another client in the body is refused: a client uses one authentication method per request.",
+		Level:       MUST, Method: ClientSecretBasic, Negative: true,
+		Refs:   []Ref{refRFC6749Multi, refRFC6749Error},
+		Policy: "AMB-AUTH-1: invalid_request expected (RFC 6749 §5.2: more than one mechanism), 401 invalid_client accepted; the two credentials name different clients, so a token is a failure.",
+		Hint:   "The server picks one credential (the header) and ignores the other, so it cannot tell which client is asking. Refuse requests that carry more than one client authentication method.",
+	}, func(t *T) {
+		t.RequireBaseline(ClientSecretBasic)
+		t.RequireClient(ClientSecretPost)
+		b, p := t.Target().Basic, t.Target().Post
+		r := t.BasicRequest(b.ClientID, b.Secret)
+		r = withForm(withForm(r, "client_id", p.ClientID), "client_secret", p.Secret)
+		r.Label = "Token request (Basic and client_secret_post of another client)"
+		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, ChallengeOn401: true})
+	})
+
+	Case(Meta{
+		ID:          "SYM-MULTI-02",
+		Title:       "Basic credentials together with a client assertion are rejected",
+		Requirement: "A request authenticated by Authorization: Basic that also carries a valid client_assertion of the private_key_jwt client is refused: a client uses one authentication method per request.",
+		Level:       MUST, Method: ClientSecretBasic, Negative: true,
+		Refs:   []Ref{refRFC6749Multi, refRFC6749Error},
+		Policy: "AMB-AUTH-1: invalid_request expected, 401 invalid_client accepted; the two credentials name different clients, so a token is a failure.",
+		Hint:   "The server uses the assertion and ignores the Authorization header (or the reverse). Refuse requests that carry more than one client authentication method.",
+	}, func(t *T) {
+		t.RequireBaseline(ClientSecretBasic)
+		t.RequireBaseline(PrivateKeyJWT)
+		b := t.Target().Basic
+		r := t.AssertionRequest(t.Assertion())
+		r.Header = http.Header{"Authorization": {BasicAuth(b.ClientID, b.Secret)}}
+		r.Label = "Token request (Basic and a client assertion)"
+		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, ChallengeOn401: true})
+	})
+
+	Case(Meta{
+		ID:          "SYM-JWT-01",
+		Title:       "An HS256 assertion keyed with a Basic client's secret is rejected",
+		Requirement: "A client assertion for the client_secret_basic client, signed HS256 with its secret (client_secret_jwt), should be refused when the server does not advertise client_secret_jwt.",
+		Level:       SHOULD, Method: ClientSecretBasic, Negative: true,
+		Refs:   []Ref{refRFC8725Alg, refAsymAuth, RFC(7523, "3.2")},
+		Policy: "SMART defines JWT client authentication with asymmetric keys only; skipped when client_secret_jwt is advertised.",
+		Hint:   "The server accepts symmetric (HMAC) assertions for secret clients although it does not advertise client_secret_jwt; a client registered for Basic should authenticate only with Basic.",
+	}, func(t *T) {
+		t.RequireBaseline(ClientSecretBasic)
+		if d, err := t.env.discovery(t.ctx); err == nil && slices.Contains(d.StringList("token_endpoint_auth_methods_supported"), "client_secret_jwt") {
+			t.Skip("the server advertises client_secret_jwt")
+		}
+		b := t.Target().Basic
+		a, err := fixtures.AssertionSpec{ClientID: b.ClientID, TokenURL: t.TokenURL()}.Build(fixtures.WithoutHeader("kid"), fixtures.HMACWith([]byte(b.Secret)))
+		if err != nil {
+			t.Errorf("could not build the assertion: %v", err)
+		}
+		r := assertionRequest(t.TokenURL(), t.Target().Scope, a.Compact)
+		r.Label = "Token request (HS256 assertion keyed with the client secret)"
+		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client", "invalid_request"}, Level: SHOULD})
 	})
 })

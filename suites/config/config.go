@@ -53,10 +53,13 @@ type Clients struct {
 	PrivateKeyJWTV    *AsymSpec   `yaml:"PRIVATE_KEY_JWT,omitempty"`
 	ClientSecretBasic *SecretSpec `yaml:"client_secret_basic,omitempty"`
 	ClientSecretBasV  *SecretSpec `yaml:"CLIENT_SECRET_BASIC,omitempty"`
-	ClientSecretPost  *SecretSpec `yaml:"client_secret_post,omitempty"`
-	ClientSecretForm  *SecretSpec `yaml:"CLIENT_SECRET_FORM,omitempty"`
-	None              *PublicSpec `yaml:"none,omitempty"`
-	NoneV             *PublicSpec `yaml:"NONE,omitempty"`
+	// A second client_secret_basic client whose id or secret holds characters
+	// that form-urlencoding changes (space + / : % = ?), for SYM-BASIC-03.
+	ClientSecretBasicURLEnc *SecretSpec `yaml:"client_secret_basic_urlencoded,omitempty"`
+	ClientSecretPost        *SecretSpec `yaml:"client_secret_post,omitempty"`
+	ClientSecretForm        *SecretSpec `yaml:"CLIENT_SECRET_FORM,omitempty"`
+	None                    *PublicSpec `yaml:"none,omitempty"`
+	NoneV                   *PublicSpec `yaml:"NONE,omitempty"`
 }
 
 // AsymSpec is a private_key_jwt client.
@@ -112,8 +115,10 @@ type Target struct {
 	Scope          string
 	Asym           *AsymClient
 	Basic          *SecretClient
-	Post           *SecretClient
-	Public         *PublicClient
+	// BasicEncoded is a Basic client whose id or secret needs form-urlencoding.
+	BasicEncoded *SecretClient
+	Post         *SecretClient
+	Public       *PublicClient
 }
 
 // AsymClient authenticates with private_key_jwt.
@@ -134,7 +139,7 @@ type PublicClient struct{ ClientID string }
 // Secrets lists every secret value the target holds, for redaction.
 func (t *Target) Secrets() []string {
 	var out []string
-	for _, c := range []*SecretClient{t.Basic, t.Post} {
+	for _, c := range []*SecretClient{t.Basic, t.BasicEncoded, t.Post} {
 		if c != nil && c.Secret != "" {
 			out = append(out, c.Secret)
 		}
@@ -269,6 +274,7 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 	}{
 		{"clients.client_secret_basic", first(c.ClientSecretBasic, c.ClientSecretBasV), &t.Basic},
 		{"clients.client_secret_post", first(c.ClientSecretPost, c.ClientSecretForm), &t.Post},
+		{"clients.client_secret_basic_urlencoded", c.ClientSecretBasicURLEnc, &t.BasicEncoded},
 	} {
 		if m.spec == nil {
 			continue

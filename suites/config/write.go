@@ -53,6 +53,13 @@ func WriteForServer(path, name, baseURL string, c fixtures.Credentials, caPEM []
 	}
 	f.Clients.ClientSecretBasic = &SecretSpec{ClientID: c.BasicID, Secret: SecretRef{File: bn}}
 	f.Clients.ClientSecretPost = &SecretSpec{ClientID: c.PostID, Secret: SecretRef{File: pn}}
+	if c.BasicEncID != "" {
+		en, err := write(".basic-urlencoded.secret", []byte(c.BasicEncSecret+"\n"))
+		if err != nil {
+			return err
+		}
+		f.Clients.ClientSecretBasicURLEnc = &SecretSpec{ClientID: c.BasicEncID, Secret: SecretRef{File: en}}
+	}
 	f.Clients.None = &PublicSpec{ClientID: c.PublicID}
 	out, err := yaml.Dump(f)
 	if err != nil {
@@ -64,11 +71,15 @@ func WriteForServer(path, name, baseURL string, c fixtures.Credentials, caPEM []
 
 // ForServer builds a Target for an in-process reference server, without files.
 func ForServer(name, baseURL string, c fixtures.Credentials, caPEM []byte) *Target {
-	return &Target{
+	t := &Target{
 		Name: name, BaseURL: baseURL, CACertPEM: caPEM, RequestTimeout: DefaultRequestTimeout, Scope: c.Scope,
 		Asym:   &AsymClient{ClientID: c.AsymClientID, Keys: c.AsymKeys},
 		Basic:  &SecretClient{ClientID: c.BasicID, Secret: c.BasicSecret},
 		Post:   &SecretClient{ClientID: c.PostID, Secret: c.PostSecret},
 		Public: &PublicClient{ClientID: c.PublicID},
 	}
+	if c.BasicEncID != "" {
+		t.BasicEncoded = &SecretClient{ClientID: c.BasicEncID, Secret: c.BasicEncSecret}
+	}
+	return t
 }
