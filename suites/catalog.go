@@ -156,7 +156,7 @@ type area struct {
 
 // areaOrder is the order areas run and are listed in. An area file that is
 // not listed here is refused by ValidateCatalogue.
-var areaOrder = []string{"discovery", "private_key_jwt", "client-secret", "public-client", "token-endpoint", "token-response", "scopes", "errors"}
+var areaOrder = []string{"discovery", "private_key_jwt", "client-secret", "public-client", "token-endpoint", "token-response", "scopes", "errors", "transport"}
 
 // areas are registered at init by each area file.
 var areas []area

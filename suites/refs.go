@@ -16,6 +16,7 @@ var (
 	refScopes        = SAL("scopes-and-launch-context.html", "scopes-for-requesting-fhir-resources", "Scopes: Scopes for requesting FHIR resources")
 	refScopesV1      = SAL("scopes-and-launch-context.html", "scopes-for-requesting-fhir-resources", "Scopes: SMART v1 scopes (compatibility)")
 	refRFC6749Scope  = RFC(6749, "3.3")
+	refBSRequest     = SAL("backend-services.html", "request-1", "Backend Services: Request (TLS)")
 	refRFC6749Auth   = RFC(6749, "2.3.1")
 	refRFC6749Multi  = RFC(6749, "2.3")
 	refRFC6749Grant  = RFC(6749, "4.4")

@@ -13,17 +13,23 @@ import (
 
 func runAgainst(t *testing.T, o suites.Options, faults ...string) *reporter.Report {
 	t.Helper()
+	return runOn(t, o, false, faults...)
+}
+
+// runOn runs the suite against a reference server, over TLS if useTLS.
+func runOn(t *testing.T, o suites.Options, useTLS bool, faults ...string) *reporter.Report {
+	t.Helper()
 	fs, err := fixtures.ParseFaults(faults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := fixtures.Start(fixtures.Options{Faults: fs})
+	srv, err := fixtures.Start(fixtures.Options{Faults: fs, TLS: useTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
 	if o.Target == nil {
-		o.Target = config.ForServer("reference", srv.BaseURL, srv.Creds, nil)
+		o.Target = config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM)
 	}
 	o.Version, o.Reference, o.Faults = "test", true, faults
 	rep, err := suites.Run(o)
@@ -32,6 +38,9 @@ func runAgainst(t *testing.T, o suites.Options, faults ...string) *reporter.Repo
 	}
 	return rep
 }
+
+// tlsOnly are the cases skipped for a plain-HTTP loopback target.
+var tlsOnly = []string{"TLS-01", "TLS-02"}
 
 func verdicts(rep *reporter.Report) map[string]reporter.Status {
 	m := map[string]reporter.Status{}
@@ -46,32 +55,43 @@ func TestCatalogueIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cat) < 17 {
+	if len(cat) < 60 {
 		t.Fatalf("catalogue has %d cases", len(cat))
 	}
 }
 
 func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
-	rep := runAgainst(t, suites.Options{})
-	for _, c := range rep.Cases {
-		if c.Status != reporter.Passed {
-			t.Errorf("%s: %s %s %+v", c.ID, c.Status, c.Reason, c.Findings)
+	for _, useTLS := range []bool{false, true} {
+		rep := runOn(t, suites.Options{}, useTLS)
+		for _, c := range rep.Cases {
+			want := reporter.Passed
+			if !useTLS && slices.Contains(tlsOnly, c.ID) {
+				want = reporter.Skipped
+			}
+			if c.Status != want {
+				t.Errorf("TLS %v: %s: %s (want %s) %s %+v", useTLS, c.ID, c.Status, want, c.Reason, c.Findings)
+			}
 		}
-	}
-	if rep.Summary.ExitCode != 0 || rep.Summary.Total != len(rep.Cases) {
-		t.Errorf("summary %+v", rep.Summary)
+		if rep.Summary.ExitCode != 0 || rep.Summary.Total != len(rep.Cases) {
+			t.Errorf("TLS %v: summary %+v", useTLS, rep.Summary)
+		}
 	}
 }
 
 // Every fault makes exactly its target cases fail, and every other case keeps
 // the verdict it has against the conformant server: each negative case is
-// shown to fail against a broken server, and none fails by accident.
+// shown to fail against a broken server, and none fails by accident. A TLS
+// fault is run, with its baseline, against a TLS reference server.
 func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
-	base := verdicts(runAgainst(t, suites.Options{}))
+	bases := map[bool]map[string]reporter.Status{
+		false: verdicts(runOn(t, suites.Options{}, false)),
+		true:  verdicts(runOn(t, suites.Options{}, true)),
+	}
 	for _, name := range fixtures.FaultNames() {
 		f := fixtures.Faults[name]
 		t.Run(name, func(t *testing.T) {
-			got := verdicts(runAgainst(t, suites.Options{}, name))
+			base := bases[f.TLS]
+			got := verdicts(runOn(t, suites.Options{}, f.TLS, name))
 			for id, want := range base {
 				switch {
 				case slices.Contains(f.Targets, id):
@@ -86,7 +106,7 @@ func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 				}
 			}
 			if len(f.Warns) > 0 {
-				strict := verdicts(runAgainst(t, suites.Options{Strict: true}, name))
+				strict := verdicts(runOn(t, suites.Options{Strict: true}, f.TLS, name))
 				for _, id := range f.Warns {
 					if strict[id] != reporter.Failed {
 						t.Errorf("%s under --strict: case %s is %s, want failed", name, id, strict[id])
