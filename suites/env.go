@@ -70,15 +70,22 @@ func (e *env) discovery(ctx context.Context) (*Discovery, error) {
 		switch {
 		case err != nil:
 			e.discErr = fmt.Errorf("GET %s: %v", u, e.redactor.Text(err.Error()))
+		case resp.Status/100 == 3:
+			e.discErr = fmt.Errorf("GET %s answered %d, a redirect to %s (not followed)", u, resp.Status, e.redactor.URL(resp.Header.Get("Location")))
 		case resp.Status != http.StatusOK:
 			e.discErr = fmt.Errorf("GET %s answered %d", u, resp.Status)
 		case resp.JSON == nil:
-			e.discErr = fmt.Errorf("GET %s: the body is not a JSON object (%v)", u, resp.JSONErr)
+			e.discErr = fmt.Errorf("GET %s: the body (Content-Type %q) is not a JSON object (%v)", u, resp.Header.Get("Content-Type"), e.redactor.Text(errString(resp.JSONErr)))
 		default:
 			d := &Discovery{URL: u, Doc: resp.JSON}
-			d.TokenURL, _ = resp.JSON["token_endpoint"].(string)
-			if d.TokenURL == "" {
+			te, present := resp.JSON["token_endpoint"]
+			d.TokenURL, _ = te.(string)
+			switch {
+			case !present:
 				e.discErr = fmt.Errorf("GET %s: the document has no token_endpoint", u)
+				return
+			case d.TokenURL == "":
+				e.discErr = fmt.Errorf("GET %s: token_endpoint is %s, not a URL string", u, JSONType(te))
 				return
 			}
 			e.disc = d

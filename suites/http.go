@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,6 +20,10 @@ import (
 
 // MaxBodyBytes caps what is read of any response body.
 const MaxBodyBytes = 4 << 20
+
+// MaxHeaderBytes caps the response header (Go's default is 10 MB): a server
+// sending more is answered with an error that says so.
+const MaxHeaderBytes = 256 << 10
 
 // Request is one HTTP request a case sends. Form is encoded as
 // application/x-www-form-urlencoded unless RawBody is set.
@@ -86,6 +89,9 @@ func newHTTPClient(o Options) (*resty.Client, error) {
 		SetRedirectPolicy(resty.RedirectPolicyFunc(func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }))
 	// Token requests are never retried: a retry would replay an assertion.
 	c.SetRetryCount(0)
+	if tr, err := c.Transport(); err == nil {
+		tr.MaxResponseHeaderBytes = MaxHeaderBytes
+	}
 	return c, nil
 }
 
@@ -141,26 +147,32 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 		return nil, ex, err
 	}
 	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), Elapsed: took}
-	if err != nil {
-		// The body could not be read whole (over MaxBodyBytes or cut).
-		ex.Error = e.redactor.Text(err.Error())
-	}
-	if len(out.Body) > 0 {
-		var obj map[string]any
-		if jerr := json.Unmarshal(out.Body, &obj); jerr == nil && obj != nil {
-			out.JSON = obj
-		} else if jerr != nil {
-			out.JSONErr = jerr
-		} else {
-			out.JSONErr = errors.New("the body is JSON but not an object")
-		}
-	} else {
+	switch {
+	case err != nil:
+		// The body could not be read whole (over MaxBodyBytes, too slow, or
+		// cut): say so, rather than judge an empty body.
+		out.JSONErr = bodyError(err)
+		ex.Error = e.redactor.Text(out.JSONErr.Error())
+	case len(out.Body) > 0:
+		out.JSON, out.JSONErr = ParseObject(out.Body)
+	default:
 		out.JSONErr = errors.New("the body is empty")
+	}
+	if loc := out.Header.Get("Location"); out.Status/100 == 3 {
+		ex.Error = fmt.Sprintf("a redirect (%d) to %s: not followed (a discovery or token request is never sent on elsewhere)", out.Status, e.redactor.URL(loc))
 	}
 	ex.Status = out.Status
 	ex.ResponseHeaders = e.headers(out.Header)
 	ex.ResponseBody = e.redactor.JSONBody(truncate(string(out.Body), 64<<10))
 	return out, ex, nil
+}
+
+// bodyError says why a body was not read whole.
+func bodyError(err error) error {
+	if errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		return fmt.Errorf("the body could not be read: it is larger than %d bytes, the most smartconform reads (MaxBodyBytes)", MaxBodyBytes)
+	}
+	return fmt.Errorf("the body could not be read: %v", err)
 }
 
 func truncate(s string, n int) string {
