@@ -29,12 +29,17 @@ lint:
 	@if grep -rnE '\b(FIt|FDescribe|FContext|FEntry|FDescribeTable|FWhen)\(' --include='*.go' suites cmd fixtures reporter; then \
 	  echo "focused specs found"; exit 1; fi
 
-## tools: what the tests use beyond Go (xmllint validates the JUnit report against the Jenkins xUnit schema)
+## tools: what the tests use beyond Go (xmllint validates the JUnit report against the Jenkins xUnit schema;
+## Debian's chromium runs the HTML report's browser test headless)
 tools:
 	@command -v xmllint >/dev/null 2>&1 || { \
 	  echo "installing libxml2-utils (xmllint)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libxml2-utils >/dev/null; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing chromium (browser test)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## mutants: the detection matrix (each fault of the reference server → the cases that fail)
 mutants: build
