@@ -51,7 +51,7 @@ func LoadWaivers(path string) ([]Waiver, error) {
 // the reason, not hidden) while the waiver lasts (through its expiry date,
 // in UTC); a failure whose waiver has expired stays failed and says so.
 // Waivers for cases that did not fail, or are not in the run, become notes.
-// Call Summarize afterwards.
+// Applying the same waivers again changes nothing. Call Summarize afterwards.
 func (r *Report) ApplyWaivers(ws []Waiver, now time.Time) {
 	today := now.UTC().Format(time.DateOnly)
 	byID := map[string]Waiver{}
@@ -67,6 +67,8 @@ func (r *Report) ApplyWaivers(ws []Waiver, now time.Time) {
 		delete(byID, c.ID)
 		w.Expired = w.Expires < today
 		switch {
+		case c.Status == Waived:
+			// applied already (as the case finished)
 		case c.Status != Failed:
 			r.Notes = append(r.Notes, fmt.Sprintf("Waiver for %s is not needed: the case is %s.", c.ID, c.Status))
 		case w.Expired:

@@ -30,6 +30,8 @@ type caseRecord struct {
 	reason    string
 	findings  []reporter.Finding
 	exchanges []reporter.Exchange
+	duration  time.Duration
+	failure   string // set by conclude when the findings fail the case
 }
 
 // T is a case's handle on the target: it sends requests (recording every
@@ -41,13 +43,47 @@ type T struct {
 	rec  *caseRecord
 }
 
-func runCase(ctx ginkgo.SpecContext, m Meta, body func(t *T)) {
-	e := current
-	rec := &caseRecord{meta: m}
-	e.records[m.ID] = rec
+// abortCase is how Skip, NotRun and Errorf end a case body early. Bodies run
+// outside Ginkgo (on the worker pool, see run.go), so they never call
+// Ginkgo's Skip or Fail themselves; the spec judges the record afterwards.
+type abortCase struct{}
+
+// execute runs one case body and returns its record. A panic other than
+// abortCase is a harness error, reported as such, never as a verdict.
+func (e *env) execute(ctx context.Context, m Meta, body func(t *T)) (rec *caseRecord) {
+	rec = &caseRecord{meta: m}
 	t := &T{ctx: ctx, Meta: m, env: e, rec: rec}
+	start := time.Now()
+	defer func() {
+		rec.duration = time.Since(start)
+		if p := recover(); p != nil {
+			if _, ok := p.(abortCase); !ok {
+				rec.outcome = errored
+				rec.reason = e.redactor.Text(fmt.Sprintf("harness error: %v", p))
+			}
+		}
+		if rec.outcome == judged {
+			t.conclude()
+		}
+	}()
 	body(t)
-	t.conclude()
+	return rec
+}
+
+// judgeRecord is the body of a case's Ginkgo spec: it reports the record's
+// outcome to Ginkgo.
+func judgeRecord(rec *caseRecord) {
+	switch rec.outcome {
+	case skipped:
+		ginkgo.Skip(rec.reason)
+	case notRun:
+		ginkgo.Skip("not run: " + rec.reason)
+	case errored:
+		ginkgo.Fail(rec.reason)
+	}
+	if rec.failure != "" {
+		ginkgo.Fail(rec.failure)
+	}
 }
 
 // Target is the configuration of the server under test.
@@ -59,13 +95,13 @@ func (t *T) Context() context.Context { return t.ctx }
 // Skip ends the case as not applicable to this target.
 func (t *T) Skip(reason string) {
 	t.rec.outcome, t.rec.reason = skipped, reason
-	ginkgo.Skip(reason)
+	panic(abortCase{})
 }
 
 // NotRun ends the case because a prerequisite case failed.
 func (t *T) NotRun(reason string) {
 	t.rec.outcome, t.rec.reason = notRun, reason
-	ginkgo.Skip("not run: " + reason)
+	panic(abortCase{})
 }
 
 // Errorf ends the case as an error: the harness could not get or judge an
@@ -73,7 +109,7 @@ func (t *T) NotRun(reason string) {
 func (t *T) Errorf(format string, a ...any) {
 	msg := t.env.redactor.Text(fmt.Sprintf(format, a...))
 	t.rec.outcome, t.rec.reason = errored, msg
-	ginkgo.Fail(msg, 1)
+	panic(abortCase{})
 }
 
 // Check records a finding at level when actual does not satisfy matcher.
@@ -146,7 +182,7 @@ func (t *T) conclude() {
 	for _, f := range failing {
 		fmt.Fprintf(&b, "  [%s] %s\n    expected: %s\n    actual:   %s\n", f.Level, f.Check, f.Expected, f.Actual)
 	}
-	ginkgo.Fail(strings.TrimRight(b.String(), "\n"), 1)
+	t.rec.failure = strings.TrimRight(b.String(), "\n")
 }
 
 // elapsed is a duration in milliseconds, for the model.

@@ -67,7 +67,7 @@ func SAL(page, anchor, label string) Ref {
 
 // RFC cites a section of an RFC.
 func RFC(n int, section string) Ref {
-	return Ref{Label: fmt.Sprintf("RFC %d §%s", n, section), URL: fmt.Sprintf("%src%d#section-%s", rfcBase, n, section)}
+	return Ref{Label: fmt.Sprintf("RFC %d §%s", n, section), URL: fmt.Sprintf("%srfc%d#section-%s", rfcBase, n, section)}
 }
 
 // Meta is a case's typed metadata. Every field but Method, Policy and Hint
@@ -165,6 +165,9 @@ var areas []area
 // RunSpecs both do), in catalogue order.
 var catalogue []Meta
 
+// bodies are the case bodies by ID, filled with the catalogue.
+var bodies = map[string]func(t *T){}
+
 // Area declares a spec area; its body declares cases with Case.
 func Area(name, title string, body func()) bool {
 	areas = append(areas, area{name: name, title: title, body: body})
@@ -178,9 +181,10 @@ var currentArea string
 func Case(m Meta, body func(t *T)) {
 	m.area = currentArea
 	catalogue = append(catalogue, m)
-	args := []any{ginkgo.Label(m.Labels()...), ginkgo.Offset(1)}
-	args = append(args, func(ctx ginkgo.SpecContext) { runCase(ctx, m, body) })
-	ginkgo.It(m.SpecText(), args...)
+	bodies[m.ID] = body
+	ginkgo.It(m.SpecText(), ginkgo.Label(m.Labels()...), ginkgo.Offset(1), func(ctx ginkgo.SpecContext) {
+		judgeRecord(current.await(ctx, m))
+	})
 }
 
 // defineTree declares every area's cases under one top-level container, so

@@ -21,7 +21,11 @@ type env struct {
 	opts     Options
 	client   *resty.Client
 	redactor *reporter.Redactor
-	records  map[string]*caseRecord
+	limiter  *limiter
+
+	mu      sync.Mutex // guards records
+	records map[string]*caseRecord
+	done    map[string]chan struct{} // closed when a case's record is in
 
 	discOnce sync.Once
 	disc     *Discovery

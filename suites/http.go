@@ -121,6 +121,9 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 	if body != "" {
 		r.SetBody(body)
 	}
+	if err := e.limiter.wait(ctx); err != nil {
+		return nil, reporter.Exchange{Label: req.Label, Method: method, URL: e.redactor.URL(req.URL), Error: "not sent: " + err.Error()}, err
+	}
 	start := time.Now()
 	resp, err := r.Execute(method, req.URL)
 	took := time.Since(start)
@@ -218,11 +221,35 @@ func curl(ex reporter.Exchange) string {
 // Do sends req, records the exchange as evidence of the case, and returns
 // the answer. If no answer comes (unreachable, timeout, TLS failure), the
 // case ends as an error: the harness could not judge the server.
+//
+// A 429 Too Many Requests is waited out (Retry-After, at most
+// MaxRetryAfter), never judged. A request carrying a client assertion is not
+// sent again, since that would be a replay: the case ends as an error
+// saying so. Other requests are sent again, up to three times.
 func (t *T) Do(req Request) *Response {
-	resp, ex, err := t.env.send(t.ctx, req)
-	t.rec.exchanges = append(t.rec.exchanges, ex)
-	if err != nil {
-		t.Errorf("no answer to the %s: %s", strings.ToLower(req.Label), ex.Error)
+	for attempt := 1; ; attempt++ {
+		resp, ex, err := t.env.send(t.ctx, req)
+		t.rec.exchanges = append(t.rec.exchanges, ex)
+		if err != nil {
+			if t.ctx.Err() != nil {
+				t.Errorf("not finished: %s (during the %s)", endReason(t.ctx), strings.ToLower(req.Label))
+			}
+			t.Errorf("no answer to the %s: %s", strings.ToLower(req.Label), ex.Error)
+		}
+		if resp.Status != http.StatusTooManyRequests {
+			return resp
+		}
+		wait, ok := retryAfter(resp.Header)
+		switch {
+		case !ok:
+			t.Errorf("the server rate-limited the %s (429) without a usable Retry-After; lower --rate", strings.ToLower(req.Label))
+		case req.Assertion != "" || req.Form.Has("client_assertion"):
+			t.Errorf("the server rate-limited the %s (429); it is not sent again because resending the same assertion would be a replay; lower --rate", strings.ToLower(req.Label))
+		case attempt >= 3:
+			t.Errorf("the server kept rate-limiting the %s (429, %d attempts); lower --rate", strings.ToLower(req.Label), attempt)
+		}
+		if err := sleep(t.ctx, wait); err != nil {
+			t.Errorf("not finished: %s (waiting out a 429)", endReason(t.ctx))
+		}
 	}
-	return resp
 }

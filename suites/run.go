@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,19 @@ type Options struct {
 	LabelFilter string
 	Focus       []string
 	Timeout     time.Duration // whole run; 0: one hour
+	// Context ends the run early when cancelled (SIGINT, SIGTERM): cases not
+	// finished are reported as errors, "not run", and the reports written.
+	Context context.Context
+	// Concurrency is how many cases run at once (default 4). Verdicts do
+	// not depend on it; cases whose requests must be ordered make them in
+	// one body (the replay case sends its two requests in sequence).
+	Concurrency int
+	// Rate caps requests per second to the target (0: no cap).
+	Rate float64
+	// FailOn is must (default), should or never; see reporter.Summarize.
+	FailOn string
+	// Waivers turn the failures they cover into waived, until they expire.
+	Waivers []reporter.Waiver
 	// Progress receives one line per finished case; nil: none.
 	Progress io.Writer
 	Color    bool
@@ -71,7 +85,9 @@ func ginkgoConfig(o Options) (types.SuiteConfig, types.ReporterConfig, error) {
 	sc.RandomizeAllSpecs = false
 	sc.FailOnEmpty = false
 	if o.Timeout > 0 {
-		sc.Timeout = o.Timeout
+		// The run's own deadline (Options.Timeout) ends the worker pool;
+		// Ginkgo's suite timeout is a backstop behind it.
+		sc.Timeout = o.Timeout + time.Minute
 	}
 	rc.NoColor = true
 	rc.Succinct = true
@@ -140,9 +156,24 @@ func Run(o Options) (*reporter.Report, error) {
 	if len(selected) == 0 {
 		return nil, &UsageError{errors.New("the label filter and focus select no case (see `smartconform list`)")}
 	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.FailOn == "" {
+		o.FailOn = "must"
+	}
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
 	prepare()
 	sc, rc, _ := ginkgoConfig(o)
-	e := &env{opts: o, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}}
+	e := &env{opts: o, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, limiter: newLimiter(o.Rate)}
 	e.redactor = reporter.NewRedactor(o.Target.Secrets()...)
 	if e.client, err = newHTTPClient(o); err != nil {
 		return nil, &UsageError{err}
@@ -155,7 +186,8 @@ func Run(o Options) (*reporter.Report, error) {
 		Tool: reporter.Tool{Name: "smartconform", Version: o.Version},
 		Target: reporter.Target{Name: o.Target.Name, FHIRBaseURL: o.Target.BaseURL, TokenEndpoint: o.Target.TokenURL,
 			InsecureSkipVerify: o.Target.Insecure, Reference: o.Reference, Faults: o.Faults},
-		Run: reporter.RunInfo{Start: time.Now(), Profile: o.Profile, Strict: o.Strict, LabelFilter: o.LabelFilter, Focus: o.Focus},
+		Run: reporter.RunInfo{Start: time.Now(), Profile: o.Profile, Strict: o.Strict, LabelFilter: o.LabelFilter, Focus: o.Focus,
+			FailOn: o.FailOn, Concurrency: o.Concurrency},
 	}
 	if o.Target.Insecure {
 		rep.Notes = append(rep.Notes, "TLS certificate verification was switched off (insecureSkipVerify): the results say nothing about the server's certificate.")
@@ -170,7 +202,15 @@ func Run(o Options) (*reporter.Report, error) {
 		if !ok {
 			return // filtered out
 		}
-		c := e.caseResult(m, sr)
+		c, ok := e.caseResult(m)
+		if !ok {
+			return // interrupted before it finished: added below
+		}
+		if len(o.Waivers) > 0 {
+			one := reporter.Report{Cases: []reporter.Case{c}}
+			one.ApplyWaivers(o.Waivers, rep.Run.Start)
+			c = one.Cases[0]
+		}
 		done[m.ID] = c
 		n++
 		if o.Progress != nil {
@@ -184,19 +224,27 @@ func Run(o Options) (*reporter.Report, error) {
 	saved := formatter.ColorableStdOut
 	formatter.ColorableStdOut = out
 	defer func() { formatter.ColorableStdOut = saved }()
+	pool := e.startPool(ctx, selected)
 	ginkgo.RunSpecs(&fakeT{}, "smartconform", sc, rc)
+	pool.Wait()
 
 	for _, m := range selected {
+		if _, ok := done[m.ID]; !ok {
+			if c, ok := e.caseResult(m); ok {
+				done[m.ID] = c
+			}
+		}
 		c, ok := done[m.ID]
 		if !ok {
 			c = caseFromMeta(m)
-			c.Status, c.Reason = reporter.Errored, "not run: the run ended before this case (interrupted or timed out)"
+			c.Status, c.Reason = reporter.Errored, "not run: the run ended before this case finished ("+endReason(ctx)+")"
 		}
 		rep.Cases = append(rep.Cases, c)
 	}
 	if e.discErr != nil && o.Target.TokenURL == "" {
 		rep.Notes = append(rep.Notes, "Discovery failed: "+e.discErr.Error()+". Cases that need the token endpoint could not run.")
 	}
+	rep.ApplyWaivers(o.Waivers, rep.Run.Start)
 	rep.Run.DurationMs = elapsed(time.Since(rep.Run.Start))
 	rep.Generated = time.Now()
 	rep.Summarize()
@@ -224,14 +272,17 @@ func caseFromMeta(m Meta) reporter.Case {
 	return c
 }
 
-// caseResult turns a finished spec and its record into a model case.
-func (e *env) caseResult(m Meta, sr types.SpecReport) reporter.Case {
-	c := caseFromMeta(m)
-	c.DurationMs = elapsed(sr.RunTime)
+// caseResult turns a case's record into a model case; ok is false when the
+// case has no record (the run ended before it finished).
+func (e *env) caseResult(m Meta) (reporter.Case, bool) {
+	e.mu.Lock()
 	rec := e.records[m.ID]
+	e.mu.Unlock()
 	if rec == nil {
-		rec = &caseRecord{meta: m}
+		return reporter.Case{}, false
 	}
+	c := caseFromMeta(m)
+	c.DurationMs = elapsed(rec.duration)
 	c.Findings, c.Exchanges = rec.findings, rec.exchanges
 	switch {
 	case rec.outcome == skipped:
@@ -240,25 +291,87 @@ func (e *env) caseResult(m Meta, sr types.SpecReport) reporter.Case {
 		c.Status, c.Reason = reporter.NotRun, rec.reason
 	case rec.outcome == errored:
 		c.Status, c.Reason = reporter.Errored, rec.reason
-	case sr.State == types.SpecStatePassed:
-		c.Status = reporter.Passed
-		if len(rec.findings) > 0 {
-			c.Status = reporter.Warned
-		}
-	case sr.State == types.SpecStateFailed && len(rec.findings) > 0:
+	case rec.failure != "":
 		c.Status = reporter.Failed
-	case sr.State.Is(types.SpecStateInterrupted | types.SpecStateTimedout | types.SpecStateAborted):
-		c.Status, c.Reason = reporter.Errored, "not run to the end: "+sr.State.String()
+	case len(rec.findings) > 0:
+		c.Status = reporter.Warned
 	default:
-		// A failure without findings: a harness fault (panic, stray assertion).
-		c.Status = reporter.Errored
-		c.Reason = e.redactor.Text("harness error: " + firstLine(sr.Failure.Message) + firstLine(sr.Failure.ForwardedPanic))
+		c.Status = reporter.Passed
 	}
 	if c.Status != reporter.Failed && c.Status != reporter.Warned {
 		c.Hint = ""
 	}
 	sort.SliceStable(c.Findings, func(i, j int) bool { return c.Findings[i].Level < c.Findings[j].Level })
-	return c
+	return c, true
+}
+
+// DefaultConcurrency is how many cases run at once unless told otherwise.
+const DefaultConcurrency = 4
+
+// startPool runs the selected case bodies on Options.Concurrency workers,
+// in catalogue order; each spec waits for its own case (await). When ctx
+// ends, cases not yet started are recorded as not run and in-flight
+// requests are cancelled.
+func (e *env) startPool(ctx context.Context, selected []Meta) *sync.WaitGroup {
+	// Snapshot the bodies: RunSpecs rebuilds the tree (and so bodies)
+	// while the workers run.
+	run := map[string]func(*T){}
+	e.done = map[string]chan struct{}{}
+	for _, m := range selected {
+		e.done[m.ID] = make(chan struct{})
+		run[m.ID] = bodies[m.ID]
+	}
+	jobs := make(chan Meta)
+	var wg sync.WaitGroup
+	for i := 0; i < e.opts.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range jobs {
+				var rec *caseRecord
+				if ctx.Err() != nil {
+					rec = &caseRecord{meta: m, outcome: errored, reason: "not run: the run ended before this case started (" + endReason(ctx) + ")"}
+				} else {
+					rec = e.execute(ctx, m, run[m.ID])
+				}
+				e.mu.Lock()
+				e.records[m.ID] = rec
+				e.mu.Unlock()
+				close(e.done[m.ID])
+			}
+		}()
+	}
+	go func() {
+		for _, m := range selected {
+			jobs <- m
+		}
+		close(jobs)
+	}()
+	return &wg
+}
+
+// await is the spec side of the pool: it waits for the case's record, or
+// for the spec to be interrupted.
+func (e *env) await(ctx context.Context, m Meta) *caseRecord {
+	select {
+	case <-e.done[m.ID]:
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.records[m.ID]
+	case <-ctx.Done():
+		return &caseRecord{meta: m, outcome: errored, reason: "interrupted"}
+	}
+}
+
+// endReason says why a run's context ended.
+func endReason(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "the run's --timeout passed"
+	}
+	if ctx.Err() != nil {
+		return "interrupted"
+	}
+	return "the run was interrupted or timed out"
 }
 
 func firstLine(s string) string {

@@ -5,6 +5,7 @@
 //	smartconform list     [--json] [--label-filter EXPR]
 //	smartconform serve    [--addr HOST:PORT] [--fault NAME]... [--tls] [--write-config FILE]
 //	smartconform mutants  (every fault of the reference server against the suite)
+//	smartconform report   --from report.json [--out DIR]
 //	smartconform version
 //
 // Exit codes: 0 every selected MUST case passed; 1 a case failed; 2 usage or
@@ -43,6 +44,7 @@ Usage:
   smartconform list [flags]     list the case catalogue
   smartconform serve [flags]    run the reference authorization server
   smartconform mutants          run the suite against every fault of the reference server
+  smartconform report --from F  re-render HTML and JUnit from a saved report.json
   smartconform version          print the version
 
 Run 'smartconform COMMAND -h' for a command's flags.
@@ -65,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdServe(rest, stdout, stderr)
 	case "mutants":
 		return cmdMutants(rest, stdout, stderr)
+	case "report":
+		return cmdReport(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "smartconform %s\n", version)
 		return exitOK

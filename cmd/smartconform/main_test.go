@@ -171,8 +171,11 @@ func TestServeWriteConfigThenRunConfig(t *testing.T) {
 	rep := readReports(t, out)
 	for _, c := range rep.Cases {
 		want := reporter.Passed
-		if c.ID == "ASYM-EXP-01" {
+		switch {
+		case c.ID == "ASYM-EXP-01":
 			want = reporter.Failed
+		case strings.HasPrefix(c.ID, "TLS-"):
+			want = reporter.Skipped // serve without --tls: a plain-HTTP loopback target
 		}
 		if c.Status != want {
 			t.Errorf("%s is %s, want %s", c.ID, c.Status, want)

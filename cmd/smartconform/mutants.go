@@ -19,12 +19,13 @@ func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := fixtures.Start(fixtures.Options{Faults: fs})
+	// Over TLS, so that every case (the transport ones too) is judged.
+	srv, err := fixtures.Start(fixtures.Options{Faults: fs, TLS: true})
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
-	return suites.Run(suites.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, nil), Version: version, Strict: strict, Reference: true, Faults: faults})
+	return suites.Run(suites.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM), Version: version, Strict: strict, Reference: true, Faults: faults})
 }
 
 // cmdMutants prints the detection matrix: each fault of the reference server

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/smartconform/smartconform/fixtures"
@@ -25,6 +28,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	profile := fs.String("profile", "smart-v2", "reading of the specs where they disagree: smart-v2, smart-v1 or oauth")
 	timeout := fs.Duration("timeout", time.Hour, "give up on the whole run after this long (the unrun cases are reported not run, exit 3)")
 	fs.Var(&faults, "fault", "with no --config: switch on a fault of the embedded reference server (repeatable; see 'smartconform serve -h')")
+	latency := fs.Duration("latency", 0, "with no --config: delay each answer of the embedded reference server (e.g. 100ms), as a remote server would")
+	concurrency := fs.Int("concurrency", suites.DefaultConcurrency, "how many cases run at once (verdicts do not depend on it)")
+	rate := fs.Float64("rate", 0, "at most this many requests per second to the target (0: no cap); a 429 with Retry-After is waited out")
+	failOn := fs.String("fail-on", "must", "what makes the exit code 1: must (a failed case), should (also a warning), never (report only; an incomplete run still exits 3)")
+	waiversPath := fs.String("waivers", "", "YAML file of known failures (id, reason, expires: YYYY-MM-DD): shown as waived, not failing the run until they expire")
 	verbose := fs.Bool("v", false, "also stream Ginkgo's own reporter to stderr")
 	noColor := fs.Bool("no-color", false, "no colour on the console (also NO_COLOR, and always off when not a terminal or in CI)")
 	if code, ok := parse(fs, args); !ok {
@@ -36,6 +44,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smartconform run: --profile must be smart-v2, smart-v1 or oauth (got %q)\n", *profile)
 		return exitUsage
 	}
+	switch *failOn {
+	case "must", "should", "never":
+	default:
+		fmt.Fprintf(stderr, "smartconform run: --fail-on must be must, should or never (got %q)\n", *failOn)
+		return exitUsage
+	}
+	if *concurrency < 1 || *rate < 0 {
+		fmt.Fprintln(stderr, "smartconform run: --concurrency must be at least 1 and --rate not negative")
+		return exitUsage
+	}
+	var waivers []reporter.Waiver
+	if *waiversPath != "" {
+		var err error
+		if waivers, err = reporter.LoadWaivers(*waiversPath); err != nil {
+			fmt.Fprintf(stderr, "smartconform run: --waivers: %v\n", err)
+			return exitUsage
+		}
+	}
 	var target *config.Target
 	reference := *cfgPath == ""
 	if reference {
@@ -44,21 +70,22 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "smartconform run: --fault: %v\n", err)
 			return exitUsage
 		}
-		srv, err := fixtures.Start(fixtures.Options{Faults: fset})
+		// Over TLS, as a real server is, so the transport cases are judged.
+		srv, err := fixtures.Start(fixtures.Options{Faults: fset, Latency: *latency, TLS: true})
 		if err != nil {
 			fmt.Fprintf(stderr, "smartconform run: starting the reference server: %v\n", err)
 			return exitIncomplete
 		}
 		defer srv.Close()
-		target = config.ForServer("smartconform reference server", srv.BaseURL, srv.Creds, nil)
+		target = config.ForServer("smartconform reference server", srv.BaseURL, srv.Creds, srv.CACertPEM)
 		fmt.Fprintf(stdout, "No --config given: testing the embedded reference server at %s", srv.BaseURL)
 		if len(faults) > 0 {
 			fmt.Fprintf(stdout, " with faults %v", []string(faults))
 		}
 		fmt.Fprintln(stdout)
 	} else {
-		if len(faults) > 0 {
-			fmt.Fprintln(stderr, "smartconform run: --fault applies only to the embedded reference server (no --config)")
+		if len(faults) > 0 || *latency > 0 {
+			fmt.Fprintln(stderr, "smartconform run: --fault and --latency apply only to the embedded reference server (no --config)")
 			return exitUsage
 		}
 		var err error
@@ -67,9 +94,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	// SIGINT or SIGTERM ends the run early: unfinished cases are reported
+	// as not run, the reports are written, and the exit code is 3.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	o := suites.Options{
 		Target: target, Version: version, Profile: *profile, Strict: *strict,
-		LabelFilter: *labels, Focus: focus, Timeout: *timeout,
+		LabelFilter: *labels, Focus: focus, Timeout: *timeout, Context: ctx,
+		Concurrency: *concurrency, Rate: *rate, FailOn: *failOn, Waivers: waivers,
 		Progress: stdout, Color: useColor(stdout, *noColor),
 		Reference: reference, Faults: faults,
 	}

@@ -19,6 +19,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (HOST:PORT; port 0 picks a free one)")
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated self-signed certificate (its CA file is written with --write-config)")
 	writeCfg := fs.String("write-config", "", "write a ready-to-use target configuration (and key, secret and CA files beside it) for 'smartconform run --config'")
+	latency := fs.Duration("latency", 0, "delay each answer by this long (e.g. 100ms), to measure remote conditions on one machine")
 	var faults listFlag
 	fs.Var(&faults, "fault", "switch on a fault (repeatable): "+strings.Join(fixtures.FaultNames(), ", "))
 	fs.Usage = func() {
@@ -44,7 +45,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitIncomplete
 	}
-	srv, err := fixtures.Start(fixtures.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds})
+	srv, err := fixtures.Start(fixtures.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency})
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitUsage

@@ -1,0 +1,29 @@
+package suites_test
+
+import (
+	"testing"
+
+	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/suites"
+)
+
+// The verdicts of a concurrent run equal those of a serial run, on the
+// conformant reference server and on every fault.
+func TestConcurrentVerdictsEqualSerialVerdicts(t *testing.T) {
+	for _, name := range append([]string{""}, fixtures.FaultNames()...) {
+		var faults []string
+		if name != "" {
+			faults = []string{name}
+		}
+		serial := verdicts(runAgainst(t, suites.Options{Concurrency: 1}, faults...))
+		concurrent := verdicts(runAgainst(t, suites.Options{Concurrency: 8}, faults...))
+		for id, want := range serial {
+			if concurrent[id] != want {
+				t.Errorf("fault %q: case %s is %s serially, %s at concurrency 8", name, id, want, concurrent[id])
+			}
+		}
+		if len(serial) != len(concurrent) {
+			t.Errorf("fault %q: %d cases serially, %d concurrently", name, len(serial), len(concurrent))
+		}
+	}
+}
