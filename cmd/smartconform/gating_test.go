@@ -131,3 +131,21 @@ func TestInterruptAndTimeoutWritePartialReportsAndExit3(t *testing.T) {
 		})
 	}
 }
+
+func TestGitHubStepSummaryIsWritten(t *testing.T) {
+	dir := t.TempDir()
+	summary := filepath.Join(dir, "summary.md")
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	if code, _, _ := runCLI(t, "run", "--fault", "accept-expired", "--out", filepath.Join(dir, "r")); code != exitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ASYM-EXP-01", "exit code **1**", "An expired assertion is rejected"} {
+		if !bytes.Contains(bytes.ToLower(md), bytes.ToLower([]byte(want))) {
+			t.Errorf("job summary lacks %q:\n%s", want, md)
+		}
+	}
+}

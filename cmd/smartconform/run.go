@@ -122,6 +122,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smartconform run: writing reports: %v\n", err)
 		return exitIncomplete
 	}
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := appendStepSummary(path, rep); err != nil {
+			fmt.Fprintf(stderr, "smartconform run: GITHUB_STEP_SUMMARY: %v\n", err)
+		}
+	}
 	reporter.PrintDetails(stdout, rep)
 	fmt.Fprintf(stdout, "\nReports: %s\n", filepath.Join(*out, "{junit.xml,report.html,report.json}"))
 	fmt.Fprintln(stdout, reporter.VerdictLine(rep))
@@ -177,4 +182,18 @@ func useColor(w io.Writer, off bool) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// appendStepSummary appends the Markdown job summary GitHub Actions shows
+// on the run's page (GITHUB_STEP_SUMMARY names the file).
+func appendStepSummary(path string, rep *reporter.Report) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := reporter.WriteMarkdownSummary(f, rep); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
