@@ -34,6 +34,7 @@ type junitSuite struct {
 	Timestamp  string          `xml:"timestamp,attr"`
 	Properties *junitProps     `xml:"properties,omitempty"`
 	Cases      []junitTestCase `xml:"testcase"`
+	ms         float64
 }
 
 type junitProps struct {
@@ -53,6 +54,7 @@ type junitTestCase struct {
 	Error     *junitMessage `xml:"error,omitempty"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
+	ms        float64
 }
 
 type junitMessage struct {
@@ -78,68 +80,101 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			index[c.Area] = i
 			doc.Suites = append(doc.Suites, junitSuite{Name: c.Area, Timestamp: r.Run.Start.UTC().Format("2006-01-02T15:04:05")})
 		}
-		s := &doc.Suites[i]
-		tc := junitTestCase{Name: "[" + c.ID + "] " + c.Title, Classname: c.Area, Time: seconds(c.DurationMs)}
-		var out strings.Builder
-		fmt.Fprintf(&out, "%s (%s): %s\n", c.ID, c.Level, c.Requirement)
-		for _, ref := range c.Refs {
-			fmt.Fprintf(&out, "see %s <%s>\n", ref.Label, ref.URL)
-		}
-		switch c.Status {
-		case Failed:
-			tc.Failure = &junitMessage{Type: "non-conformant", Message: failureMessage(c), Body: findingsText(c)}
-			s.Failures++
-			doc.Failures++
-		case Errored:
-			tc.Error = &junitMessage{Type: "incomplete", Message: c.Reason, Body: c.Reason}
-			s.Errors++
-			doc.Errors++
-		case Skipped, NotRun:
-			tc.Skipped = &junitMessage{Message: string(c.Status) + ": " + c.Reason}
-			s.Skipped++
-		case Warned:
-			out.WriteString("WARNING (SHOULD-level, passes unless --strict):\n")
-			out.WriteString(findingsText(c))
-		case Waived:
-			tc.Skipped = &junitMessage{Message: fmt.Sprintf("waived until %s: %s", c.Waiver.Expires, c.Waiver.Reason)}
-			s.Skipped++
-			out.WriteString("WAIVED FAILURE (known, accepted until the waiver expires):\n")
-			out.WriteString(findingsText(c))
-		}
-		if c.Hint != "" && (c.Status == Failed || c.Status == Warned) {
-			fmt.Fprintf(&out, "hint: %s\n", c.Hint)
-		}
-		tc.SystemOut = out.String()
-		s.Tests++
-		doc.Tests++
-		s.Cases = append(s.Cases, tc)
-	}
-	for i := range doc.Suites {
-		var total float64
-		for _, c := range r.Cases {
-			if c.Area == doc.Suites[i].Name {
-				total += c.DurationMs
-			}
-		}
-		doc.Suites[i].Time = seconds(total)
+		doc.Suites[i].add(junitCase(c, c.Area))
 	}
 	if len(doc.Suites) > 0 {
-		doc.Suites[0].Properties = &junitProps{Props: []junitProp{
-			{"smartconform.version", r.Tool.Version}, {"testPlanVersion", r.TestPlanVersion},
-			{"target", r.Target.Name}, {"profile", r.Run.Profile}, {"strict", fmt.Sprint(r.Run.Strict)},
-			{"verdict", r.Summary.Verdict}, {"insecureSkipVerify", fmt.Sprint(r.Target.InsecureSkipVerify)},
-		}}
+		doc.Suites[0].Properties = runProperties(r)
+	}
+	return doc.write(w)
+}
+
+// WriteJUnitTargets writes the JUnit of a run over several targets: one
+// <testsuite> per target, classname "target › area".
+func WriteJUnitTargets(w io.Writer, reps []*Report) error {
+	doc := junitSuites{Name: fmt.Sprintf("smartconform, %d targets", len(reps))}
+	var total float64
+	for _, r := range reps {
+		s := junitSuite{Name: r.Target.Name, Timestamp: r.Run.Start.UTC().Format("2006-01-02T15:04:05"), Properties: runProperties(r)}
+		for _, c := range r.Cases {
+			s.add(junitCase(c, r.Target.Name+" › "+c.Area))
+		}
+		total += r.Run.DurationMs
+		doc.Suites = append(doc.Suites, s)
+	}
+	doc.Time = seconds(total)
+	return doc.write(w)
+}
+
+func runProperties(r *Report) *junitProps {
+	return &junitProps{Props: []junitProp{
+		{"smartconform.version", r.Tool.Version}, {"testPlanVersion", r.TestPlanVersion},
+		{"target", r.Target.Name}, {"profile", r.Run.Profile}, {"strict", fmt.Sprint(r.Run.Strict)},
+		{"verdict", r.Summary.Verdict}, {"insecureSkipVerify", fmt.Sprint(r.Target.InsecureSkipVerify)},
+	}}
+}
+
+// add appends a testcase and keeps the suite's counts and time.
+func (s *junitSuite) add(tc junitTestCase) {
+	s.Cases = append(s.Cases, tc)
+	s.Tests++
+	switch {
+	case tc.Failure != nil:
+		s.Failures++
+	case tc.Error != nil:
+		s.Errors++
+	case tc.Skipped != nil:
+		s.Skipped++
+	}
+	s.ms += tc.ms
+	s.Time = seconds(s.ms)
+}
+
+func (d *junitSuites) write(w io.Writer) error {
+	for _, s := range d.Suites {
+		d.Tests += s.Tests
+		d.Failures += s.Failures
+		d.Errors += s.Errors
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(d); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// junitCase renders one case.
+func junitCase(c Case, classname string) junitTestCase {
+	tc := junitTestCase{Name: "[" + c.ID + "] " + c.Title, Classname: classname, Time: seconds(c.DurationMs), ms: c.DurationMs}
+	var out strings.Builder
+	fmt.Fprintf(&out, "%s (%s): %s\n", c.ID, c.Level, c.Requirement)
+	for _, ref := range c.Refs {
+		fmt.Fprintf(&out, "see %s <%s>\n", ref.Label, ref.URL)
+	}
+	switch c.Status {
+	case Failed:
+		tc.Failure = &junitMessage{Type: "non-conformant", Message: failureMessage(c), Body: findingsText(c)}
+	case Errored:
+		tc.Error = &junitMessage{Type: "incomplete", Message: c.Reason, Body: c.Reason}
+	case Skipped, NotRun:
+		tc.Skipped = &junitMessage{Message: string(c.Status) + ": " + c.Reason}
+	case Warned:
+		out.WriteString("WARNING (SHOULD-level, passes unless --strict):\n")
+		out.WriteString(findingsText(c))
+	case Waived:
+		tc.Skipped = &junitMessage{Message: fmt.Sprintf("waived until %s: %s", c.Waiver.Expires, c.Waiver.Reason)}
+		out.WriteString("WAIVED FAILURE (known, accepted until the waiver expires):\n")
+		out.WriteString(findingsText(c))
+	}
+	if c.Hint != "" && (c.Status == Failed || c.Status == Warned) {
+		fmt.Fprintf(&out, "hint: %s\n", c.Hint)
+	}
+	tc.SystemOut = out.String()
+	return tc
 }
 
 func failureMessage(c Case) string {

@@ -59,7 +59,7 @@ func TestFailOn(t *testing.T) {
 func TestLoadWaiversRejectsBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	for body, want := range map[string]string{
-		"waivers:\n  - id: A-1\n    reason: r\n    expires: 2026-12-31\n":               "",
+		"waivers:\n  - id: A-1\n    reason: r\n    expires: 2026-12-31\n":             "",
 		"waivers:\n  - id: A-1\n    expires: 2026-12-31\n":                            "reason is required",
 		"waivers:\n  - id: A-1\n    reason: r\n    expires: next week\n":              "expires must be a date",
 		"waivers:\n  - id: A-1\n    reason: r\n    expires: 2026-12-31\n    by: me\n": "by",

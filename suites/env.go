@@ -26,6 +26,7 @@ type env struct {
 	mu      sync.Mutex // guards records
 	records map[string]*caseRecord
 	done    map[string]chan struct{} // closed when a case's record is in
+	results map[string]reporter.Case // the judged cases, by ID
 
 	discOnce sync.Once
 	disc     *Discovery

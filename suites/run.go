@@ -38,6 +38,8 @@ type Options struct {
 	Concurrency int
 	// Rate caps requests per second to the target (0: no cap).
 	Rate float64
+	// ParallelTargets is how many targets run at once (RunTargets; default 8).
+	ParallelTargets int
 	// FailOn is must (default), should or never; see reporter.Summarize.
 	FailOn string
 	// Waivers turn the failures they cover into waived, until they expire.
@@ -141,9 +143,27 @@ func selectLocked(o Options) ([]Meta, error) {
 // model. Every selected case is in it, whatever happened: a case whose body
 // never ran (interrupt, timeout) is an error, never a silent pass.
 func Run(o Options) (*reporter.Report, error) {
+	if o.Target == nil {
+		return nil, &UsageError{errors.New("no target")}
+	}
+	reps, err := RunTargets([]*config.Target{o.Target}, o)
+	if err != nil {
+		return nil, err
+	}
+	return reps[0], nil
+}
+
+// DefaultParallelTargets is how many targets' cases run at once.
+const DefaultParallelTargets = 8
+
+// RunTargets judges several targets in one run (o.Target is ignored): each
+// target's cases execute on its own pool of o.Concurrency workers, with at
+// most o.ParallelTargets targets executing at once; Ginkgo then judges the
+// targets one after another, in order, each as soon as its cases finish.
+func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error) {
 	runMu.Lock()
 	defer runMu.Unlock()
-	if o.Target == nil {
+	if len(targets) == 0 {
 		return nil, &UsageError{errors.New("no target")}
 	}
 	if o.Profile == "" {
@@ -159,6 +179,9 @@ func Run(o Options) (*reporter.Report, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	if o.ParallelTargets <= 0 {
+		o.ParallelTargets = DefaultParallelTargets
+	}
 	if o.FailOn == "" {
 		o.FailOn = "must"
 	}
@@ -171,16 +194,72 @@ func Run(o Options) (*reporter.Report, error) {
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	prepare()
-	sc, rc, _ := ginkgoConfig(o)
-	e := &env{opts: o, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, limiter: newLimiter(o.Rate)}
-	e.redactor = reporter.NewRedactor(o.Target.Secrets()...)
-	if e.client, err = newHTTPClient(o); err != nil {
-		return nil, &UsageError{err}
+	// Snapshot the bodies: RunSpecs rebuilds the tree (and so bodies)
+	// while the pools run.
+	run := map[string]func(*T){}
+	for _, m := range selected {
+		run[m.ID] = bodies[m.ID]
 	}
-	current = e
+	envs := make([]*env, len(targets))
+	for i, tg := range targets {
+		to := o
+		to.Target = tg
+		e := &env{opts: to, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, limiter: newLimiter(o.Rate), done: map[string]chan struct{}{}}
+		e.redactor = reporter.NewRedactor(tg.Secrets()...)
+		if e.client, err = newHTTPClient(to); err != nil {
+			return nil, &UsageError{fmt.Errorf("target %s: %w", tg.Name, err)}
+		}
+		for _, m := range selected {
+			e.done[m.ID] = make(chan struct{})
+		}
+		envs[i] = e
+	}
+	// Start the pools in target order, at most ParallelTargets at a time.
+	slots := make(chan struct{}, o.ParallelTargets)
+	pools := make([]sync.WaitGroup, len(envs))
+	for i := range pools {
+		pools[i].Add(1)
+	}
+	go func() {
+		for i, e := range envs {
+			slots <- struct{}{}
+			wg := e.startPool(ctx, selected, run)
+			go func(i int) {
+				wg.Wait()
+				<-slots
+				pools[i].Done()
+			}(i)
+		}
+	}()
+
+	out := o.GinkgoOutput
+	if out == nil {
+		out = io.Discard
+	}
+	saved := formatter.ColorableStdOut
+	formatter.ColorableStdOut = out
+	defer func() { formatter.ColorableStdOut = saved }()
 	defer func() { current = nil }()
 
+	reps := make([]*reporter.Report, len(envs))
+	for i, e := range envs {
+		if o.Progress != nil && len(envs) > 1 {
+			fmt.Fprintf(o.Progress, "== target %d/%d: %s\n", i+1, len(envs), e.opts.Target.Name)
+		}
+		reps[i] = e.judge(ctx, selected)
+		pools[i].Wait()
+		e.finish(ctx, selected, reps[i])
+	}
+	return reps, nil
+}
+
+// judge runs Ginkgo over one target: each spec waits for its case's record
+// and reports it; progress lines follow catalogue order.
+func (e *env) judge(ctx context.Context, selected []Meta) *reporter.Report {
+	o := e.opts
+	prepare()
+	sc, rc, _ := ginkgoConfig(o)
+	current = e
 	rep := &reporter.Report{
 		SchemaVersion: reporter.SchemaVersion, TestPlanVersion: TestPlanVersion,
 		Tool: reporter.Tool{Name: "smartconform", Version: o.Version},
@@ -192,7 +271,7 @@ func Run(o Options) (*reporter.Report, error) {
 	if o.Target.Insecure {
 		rep.Notes = append(rep.Notes, "TLS certificate verification was switched off (insecureSkipVerify): the results say nothing about the server's certificate.")
 	}
-	done := map[string]reporter.Case{}
+	e.results = map[string]reporter.Case{}
 	n := 0
 	ginkgo.ReportAfterEach(func(sr types.SpecReport) {
 		if sr.LeafNodeType != types.NodeTypeIt {
@@ -204,40 +283,34 @@ func Run(o Options) (*reporter.Report, error) {
 		}
 		c, ok := e.caseResult(m)
 		if !ok {
-			return // interrupted before it finished: added below
+			return // interrupted before it finished: added in finish
 		}
 		if len(o.Waivers) > 0 {
 			one := reporter.Report{Cases: []reporter.Case{c}}
 			one.ApplyWaivers(o.Waivers, rep.Run.Start)
 			c = one.Cases[0]
 		}
-		done[m.ID] = c
+		e.results[m.ID] = c
 		n++
 		if o.Progress != nil {
 			reporter.ProgressLine(o.Progress, n, len(selected), c, o.Color)
 		}
 	})
-	out := o.GinkgoOutput
-	if out == nil {
-		out = io.Discard
-	}
-	saved := formatter.ColorableStdOut
-	formatter.ColorableStdOut = out
-	defer func() { formatter.ColorableStdOut = saved }()
-	pool := e.startPool(ctx, selected)
 	ginkgo.RunSpecs(&fakeT{}, "smartconform", sc, rc)
-	pool.Wait()
+	return rep
+}
 
+// finish completes a target's report once its pool has stopped: every
+// selected case is in it, in catalogue order.
+func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report) {
+	o := e.opts
 	for _, m := range selected {
-		if _, ok := done[m.ID]; !ok {
-			if c, ok := e.caseResult(m); ok {
-				done[m.ID] = c
-			}
-		}
-		c, ok := done[m.ID]
+		c, ok := e.results[m.ID]
 		if !ok {
-			c = caseFromMeta(m)
-			c.Status, c.Reason = reporter.Errored, "not run: the run ended before this case finished ("+endReason(ctx)+")"
+			if c, ok = e.caseResult(m); !ok {
+				c = caseFromMeta(m)
+				c.Status, c.Reason = reporter.Errored, "not run: the run ended before this case finished ("+endReason(ctx)+")"
+			}
 		}
 		rep.Cases = append(rep.Cases, c)
 	}
@@ -248,7 +321,6 @@ func Run(o Options) (*reporter.Report, error) {
 	rep.Run.DurationMs = elapsed(time.Since(rep.Run.Start))
 	rep.Generated = time.Now()
 	rep.Summarize()
-	return rep, nil
 }
 
 func metaByText(cat []Meta, text string) (Meta, bool) {
@@ -312,15 +384,7 @@ const DefaultConcurrency = 4
 // in catalogue order; each spec waits for its own case (await). When ctx
 // ends, cases not yet started are recorded as not run and in-flight
 // requests are cancelled.
-func (e *env) startPool(ctx context.Context, selected []Meta) *sync.WaitGroup {
-	// Snapshot the bodies: RunSpecs rebuilds the tree (and so bodies)
-	// while the workers run.
-	run := map[string]func(*T){}
-	e.done = map[string]chan struct{}{}
-	for _, m := range selected {
-		e.done[m.ID] = make(chan struct{})
-		run[m.ID] = bodies[m.ID]
-	}
+func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]func(*T)) *sync.WaitGroup {
 	jobs := make(chan Meta)
 	var wg sync.WaitGroup
 	for i := 0; i < e.opts.Concurrency; i++ {

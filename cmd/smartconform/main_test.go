@@ -49,6 +49,7 @@ func readReports(t *testing.T, dir string) *reporter.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	validateJUnit(t, filepath.Join(dir, "junit.xml"))
 	var doc struct {
 		Tests    int `xml:"tests,attr"`
 		Failures int `xml:"failures,attr"`

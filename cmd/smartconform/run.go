@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,7 +30,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", time.Hour, "give up on the whole run after this long (the unrun cases are reported not run, exit 3)")
 	fs.Var(&faults, "fault", "with no --config: switch on a fault of the embedded reference server (repeatable; see 'smartconform serve -h')")
 	latency := fs.Duration("latency", 0, "with no --config: delay each answer of the embedded reference server (e.g. 100ms), as a remote server would")
-	concurrency := fs.Int("concurrency", suites.DefaultConcurrency, "how many cases run at once (verdicts do not depend on it)")
+	concurrency := fs.Int("concurrency", suites.DefaultConcurrency, "how many cases of a target run at once (verdicts do not depend on it)")
+	parallelTargets := fs.Int("parallel-targets", suites.DefaultParallelTargets, "with a configuration listing several targets: how many are tested at once")
 	rate := fs.Float64("rate", 0, "at most this many requests per second to the target (0: no cap); a 429 with Retry-After is waited out")
 	failOn := fs.String("fail-on", "must", "what makes the exit code 1: must (a failed case), should (also a warning), never (report only; an incomplete run still exits 3)")
 	waiversPath := fs.String("waivers", "", "YAML file of known failures (id, reason, expires: YYYY-MM-DD): shown as waived, not failing the run until they expire")
@@ -50,8 +52,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smartconform run: --fail-on must be must, should or never (got %q)\n", *failOn)
 		return exitUsage
 	}
-	if *concurrency < 1 || *rate < 0 {
-		fmt.Fprintln(stderr, "smartconform run: --concurrency must be at least 1 and --rate not negative")
+	if *concurrency < 1 || *parallelTargets < 1 || *rate < 0 {
+		fmt.Fprintln(stderr, "smartconform run: --concurrency and --parallel-targets must be at least 1, --rate not negative")
 		return exitUsage
 	}
 	var waivers []reporter.Waiver
@@ -62,7 +64,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	var target *config.Target
+	var targets []*config.Target
 	reference := *cfgPath == ""
 	if reference {
 		fset, err := fixtures.ParseFaults(faults)
@@ -77,7 +79,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitIncomplete
 		}
 		defer srv.Close()
-		target = config.ForServer("smartconform reference server", srv.BaseURL, srv.Creds, srv.CACertPEM)
+		targets = []*config.Target{config.ForServer("smartconform reference server", srv.BaseURL, srv.Creds, srv.CACertPEM)}
 		fmt.Fprintf(stdout, "No --config given: testing the embedded reference server at %s", srv.BaseURL)
 		if len(faults) > 0 {
 			fmt.Fprintf(stdout, " with faults %v", []string(faults))
@@ -89,7 +91,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		var err error
-		if target, err = config.Load(*cfgPath); err != nil {
+		if targets, err = config.LoadAll(*cfgPath); err != nil {
 			fmt.Fprintf(stderr, "smartconform run: %v\n", err)
 			return exitUsage
 		}
@@ -99,7 +101,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o := suites.Options{
-		Target: target, Version: version, Profile: *profile, Strict: *strict,
+		Version: version, Profile: *profile, Strict: *strict, ParallelTargets: *parallelTargets,
 		LabelFilter: *labels, Focus: focus, Timeout: *timeout, Context: ctx,
 		Concurrency: *concurrency, Rate: *rate, FailOn: *failOn, Waivers: waivers,
 		Progress: stdout, Color: useColor(stdout, *noColor),
@@ -108,7 +110,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		o.GinkgoOutput = stderr
 	}
-	rep, err := suites.Run(o)
+	start := time.Now()
+	reps, err := suites.RunTargets(targets, o)
 	if err != nil {
 		var ue *suites.UsageError
 		if errors.As(err, &ue) {
@@ -118,20 +121,103 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smartconform run: %v\n", err)
 		return exitIncomplete
 	}
-	if err := writeReports(*out, rep); err != nil {
+	if len(reps) == 1 {
+		rep := reps[0]
+		if err := writeReports(*out, rep); err != nil {
+			fmt.Fprintf(stderr, "smartconform run: writing reports: %v\n", err)
+			return exitIncomplete
+		}
+		if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+			if err := appendStepSummary(path, rep); err != nil {
+				fmt.Fprintf(stderr, "smartconform run: GITHUB_STEP_SUMMARY: %v\n", err)
+			}
+		}
+		reporter.PrintDetails(stdout, rep)
+		fmt.Fprintf(stdout, "\nReports: %s\n", filepath.Join(*out, "{junit.xml,report.html,report.json}"))
+		fmt.Fprintln(stdout, reporter.VerdictLine(rep))
+		fmt.Fprintln(stdout, reporter.SummaryLine(rep))
+		return rep.Summary.ExitCode
+	}
+	combined, err := writeTargetReports(*out, reps, elapsedMs(start))
+	if err != nil {
 		fmt.Fprintf(stderr, "smartconform run: writing reports: %v\n", err)
 		return exitIncomplete
 	}
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		if err := appendStepSummary(path, rep); err != nil {
-			fmt.Fprintf(stderr, "smartconform run: GITHUB_STEP_SUMMARY: %v\n", err)
+		for _, rep := range reps {
+			if rep.Summary.ExitCode != 0 {
+				if err := appendStepSummary(path, rep); err != nil {
+					fmt.Fprintf(stderr, "smartconform run: GITHUB_STEP_SUMMARY: %v\n", err)
+				}
+			}
 		}
 	}
-	reporter.PrintDetails(stdout, rep)
-	fmt.Fprintf(stdout, "\nReports: %s\n", filepath.Join(*out, "{junit.xml,report.html,report.json}"))
-	fmt.Fprintln(stdout, reporter.VerdictLine(rep))
-	fmt.Fprintln(stdout, reporter.SummaryLine(rep))
-	return rep.Summary.ExitCode
+	fmt.Fprintf(stdout, "\n%-40s %-16s %s\n", "TARGET", "VERDICT", "PASSED/FAILED/SKIPPED")
+	for _, t := range combined.Targets {
+		s := t.Summary
+		fmt.Fprintf(stdout, "%-40s %-16s %d/%d/%d  %s\n", t.Name, s.Verdict, s.Passed+s.Warned, s.Failed+s.Errors, s.Skipped+s.NotRun+s.Waived, filepath.Join(*out, t.Dir, "report.html"))
+	}
+	s := combined.Summary
+	fmt.Fprintf(stdout, "\nReports: %s, one directory per target under %s\n", filepath.Join(*out, "{index.html,summary.json,junit.xml}"), filepath.Join(*out, "targets"))
+	fmt.Fprintf(stdout, "verdict: %s (exit %d) over %d targets\n", s.Verdict, s.ExitCode, len(reps))
+	fmt.Fprintf(stdout, "smartconform: %d passed, %d failed, %d skipped\n", s.Passed+s.Warned, s.Failed+s.Errors, s.Skipped+s.NotRun+s.Waived)
+	return s.ExitCode
+}
+
+func elapsedMs(since time.Time) float64 { return float64(time.Since(since).Microseconds()) / 1000 }
+
+// writeTargetReports writes each target's reports under DIR/targets/<slug>/
+// and the combined index.html, summary.json and junit.xml (one testsuite
+// per target) in DIR.
+func writeTargetReports(dir string, reps []*reporter.Report, durationMs float64) (*reporter.Combined, error) {
+	var dirs []string
+	used := map[string]bool{}
+	for i, rep := range reps {
+		slug := slugify(rep.Target.Name)
+		for used[slug] {
+			slug = fmt.Sprintf("%s-%d", slugify(rep.Target.Name), i+1)
+		}
+		used[slug] = true
+		rel := filepath.Join("targets", slug)
+		if err := writeReports(filepath.Join(dir, rel), rep); err != nil {
+			return nil, err
+		}
+		dirs = append(dirs, rel)
+	}
+	c := reporter.Combine(reps, dirs, durationMs)
+	for name, write := range map[string]func(io.Writer) error{
+		"summary.json": func(w io.Writer) error { return reporter.WriteCombinedJSON(w, c) },
+		"index.html":   func(w io.Writer) error { return reporter.WriteCombinedHTML(w, c) },
+		"junit.xml":    func(w io.Writer) error { return reporter.WriteJUnitTargets(w, reps) },
+	} {
+		if err := writeFile(filepath.Join(dir, name), write); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// slugify makes a directory name of a target name.
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		s = "target"
+	}
+	if len(s) > 60 {
+		s = s[:60]
+	}
+	return s
 }
 
 // writeReports writes the three reports into dir.

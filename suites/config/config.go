@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +30,18 @@ type File struct {
 	Target  TargetSpec `yaml:"target,omitempty"`
 	Scope   string     `yaml:"scope,omitempty"`
 	Clients Clients    `yaml:"clients,omitempty"`
+	// Targets lists several targets judged in one run (instead of target).
+	Targets []TargetEntry `yaml:"targets,omitempty"`
+}
+
+// TargetEntry is one entry of targets: a target, optionally a template
+// expanded once per tenant ({tenant} in any value is replaced), with its own
+// clients and scope or, by default, the file's.
+type TargetEntry struct {
+	TargetSpec `yaml:",inline"`
+	Tenants    []string `yaml:"tenants,omitempty"`
+	Scope      string   `yaml:"scope,omitempty"`
+	Clients    *Clients `yaml:"clients,omitempty"`
 }
 
 // TargetSpec says where the server is.
@@ -169,7 +182,20 @@ func (e *Error) Unwrap() error { return e.Err }
 // Load reads, strictly decodes and resolves a configuration file. Relative
 // paths inside it are relative to the file.
 func Load(path string) (*Target, error) {
-	raw, err := os.ReadFile(path)
+	ts, err := LoadAll(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) != 1 {
+		return nil, &Error{File: path, Key: "targets", Err: fmt.Errorf("lists %d targets where one is expected", len(ts))}
+	}
+	return ts[0], nil
+}
+
+// LoadAll reads a configuration of one target or many (targets, with
+// tenant templates), each resolved and validated.
+func LoadAll(path string) ([]*Target, error) {
+	raw, err := readFile(path)
 	if err != nil {
 		return nil, &Error{File: path, Err: err}
 	}
@@ -177,7 +203,89 @@ func Load(path string) (*Target, error) {
 	if err := yaml.Load(raw, &f, yaml.WithKnownFields()); err != nil {
 		return nil, &Error{File: path, Err: fmt.Errorf("invalid YAML: %w", err)}
 	}
-	return f.Resolve(path, os.Getenv)
+	return f.ResolveAll(path, os.Getenv)
+}
+
+// ResolveAll expands and resolves every target of the file.
+func (f *File) ResolveAll(path string, getenv func(string) string) ([]*Target, error) {
+	if len(f.Targets) == 0 {
+		t, err := f.Resolve(path, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return []*Target{t}, nil
+	}
+	if f.Target != (TargetSpec{}) {
+		return nil, &Error{File: path, Key: "target", Err: errors.New("give target or targets, not both")}
+	}
+	var out []*Target
+	names := map[string]string{}
+	for i, entry := range f.Targets {
+		tenants := entry.Tenants
+		key := fmt.Sprintf("targets[%d]", i)
+		if len(tenants) == 0 {
+			tenants = []string{""}
+		} else if !strings.Contains(entry.FHIRBaseURL+entry.TokenEndpoint, "{tenant}") {
+			return nil, &Error{File: path, Key: key, Err: errors.New("tenants are listed but neither fhirBaseUrl nor tokenEndpoint contains {tenant}")}
+		}
+		for _, tenant := range tenants {
+			k := key
+			if tenant != "" {
+				k = fmt.Sprintf("%s (tenant %q)", key, tenant)
+			}
+			spec := entry.TargetSpec
+			clients := f.Clients
+			if entry.Clients != nil {
+				clients = *entry.Clients
+			}
+			if tenant != "" {
+				if err := expand(&spec, tenant); err != nil {
+					return nil, &Error{File: path, Key: k, Err: err}
+				}
+				if err := expand(&clients, tenant); err != nil {
+					return nil, &Error{File: path, Key: k, Err: err}
+				}
+				if spec.Name == "" {
+					spec.Name = tenant
+				}
+			}
+			scope := entry.Scope
+			if scope == "" {
+				scope = f.Scope
+			}
+			one := File{Version: f.Version, Target: spec, Scope: scope, Clients: clients}
+			t, err := one.Resolve(path, getenv)
+			if err != nil {
+				var ce *Error
+				if errors.As(err, &ce) {
+					ce.Key = strings.TrimSuffix(k+"."+ce.Key, ".")
+				}
+				return nil, err
+			}
+			if prev, dup := names[t.Name]; dup {
+				return nil, &Error{File: path, Key: k + ".name", Err: fmt.Errorf("%q is also the name of %s: name each target (use {tenant} in the name)", t.Name, prev)}
+			}
+			names[t.Name] = k
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// expand replaces {tenant} in every string of v (a YAML round trip, so no
+// field is forgotten).
+func expand[T any](v *T, tenant string) error {
+	raw, err := yaml.Dump(v)
+	if err != nil {
+		return err
+	}
+	replaced := strings.ReplaceAll(string(raw), "{tenant}", tenant)
+	var out T
+	if err := yaml.Load([]byte(replaced), &out, yaml.WithKnownFields()); err != nil {
+		return fmt.Errorf("tenant %q makes the entry invalid: %w", tenant, err)
+	}
+	*v = out
+	return nil
 }
 
 // Resolve validates the decoded file and loads keys and secrets. path names
@@ -225,7 +333,7 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 		t.RequestTimeout = d
 	}
 	if ca := f.Target.TLS.CAFile; ca != "" {
-		pemBytes, err := os.ReadFile(rel(ca))
+		pemBytes, err := readFile(rel(ca))
 		if err != nil {
 			return nil, bad("target.tls.caFile", "%v", err)
 		}
@@ -315,7 +423,7 @@ func readSecret(ref SecretRef, rel func(string) string, getenv func(string) stri
 		}
 		return v, nil
 	case ref.File != "":
-		raw, err := os.ReadFile(rel(ref.File))
+		raw, err := readFile(rel(ref.File))
 		if err != nil {
 			return "", err
 		}
@@ -340,7 +448,7 @@ func loadKey(path, kid, alg string) (fixtures.SigningKey, error) {
 	default:
 		return fixtures.SigningKey{}, fmt.Errorf("alg %q is not supported (RS384, ES384)", alg)
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := readFile(path)
 	if err != nil {
 		return fixtures.SigningKey{}, fmt.Errorf("keyFile: %w", err)
 	}
@@ -430,4 +538,26 @@ func privateOnly(k jose.JSONWebKey) (any, string, error) {
 		return k.Key, k.KeyID, nil
 	}
 	return nil, "", fmt.Errorf("JWK key type %T is not RSA or EC", k.Key)
+}
+
+// MaxFileBytes caps what is read of the configuration and of every file it
+// names (keys, secrets, CA certificates).
+const MaxFileBytes = 1 << 20
+
+// readFile reads at most MaxFileBytes of a file: a configuration naming
+// /dev/zero or a huge file gets an error, not an endless read.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > MaxFileBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, MaxFileBytes)
+	}
+	return raw, nil
 }

@@ -79,3 +79,51 @@ func TestKeyFilesJWKJWKSAndPEM(t *testing.T) {
 		}
 	}
 }
+
+func TestTargetsWithTenantTemplates(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "post.secret"), []byte("s3cret-post\n"), 0o600)
+	body := `version: 1
+scope: system/*.rs
+clients:
+  client_secret_post: {clientId: "app-{tenant}", secret: {file: post.secret}}
+targets:
+  - name: "Acme {tenant}"
+    fhirBaseUrl: "https://fhir.acme.example/{tenant}/r4"
+    tenants: [t1, t2, t3]
+  - name: Other
+    tokenEndpoint: https://other.example/token
+    requestTimeout: 3s
+    clients:
+      none: {clientId: pub}
+`
+	p := filepath.Join(dir, "m.yaml")
+	os.WriteFile(p, []byte(body), 0o600)
+	ts, err := LoadAll(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 4 {
+		t.Fatalf("%d targets", len(ts))
+	}
+	if ts[1].Name != "Acme t2" || ts[1].BaseURL != "https://fhir.acme.example/t2/r4" || ts[1].Post.ClientID != "app-t2" || ts[1].Post.Secret != "s3cret-post" {
+		t.Errorf("tenant t2: %+v %+v", ts[1], ts[1].Post)
+	}
+	if ts[3].Name != "Other" || ts[3].Post != nil || ts[3].Public.ClientID != "pub" || ts[3].RequestTimeout.String() != "3s" {
+		t.Errorf("second entry: %+v", ts[3])
+	}
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "4 targets") {
+		t.Errorf("Load of a multi-target file: %v", err)
+	}
+	for bad, want := range map[string]string{
+		"version: 1\ntargets:\n  - name: a\n    fhirBaseUrl: https://x.example/r4\n    tenants: [a, b]\n":                  "contains {tenant}",
+		"version: 1\ntargets:\n  - name: a\n    fhirBaseUrl: https://x.example/{tenant}\n    tenants: [a, b]\n":            "also the name",
+		"version: 1\ntarget: {fhirBaseUrl: 'https://y.example'}\ntargets:\n  - fhirBaseUrl: https://x.example\n":           "not both",
+		"version: 1\ntargets:\n  - fhirBaseUrl: https://x.example/{tenant}\n    tenants: [a]\n    requestTimeout: never\n": "targets[0] (tenant \"a\").target.requestTimeout",
+	} {
+		os.WriteFile(p, []byte(bad), 0o600)
+		if _, err := LoadAll(p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", bad, err, want)
+		}
+	}
+}
