@@ -5,8 +5,9 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN     := bin/smartconform
 OUT     ?= smartconform-report
+FUZZTIME ?= 20s
 
-.PHONY: all build run test lint tools mutants readme clean
+.PHONY: all build run test lint tools mutants readme clean hostile fuzz
 
 all: build
 
@@ -18,7 +19,8 @@ run: build
 	./$(BIN) run --out $(OUT)
 
 ## test: lint, then every Go test (suites against the reference server and each fault, CLI, reports)
-test: tools lint
+test: FUZZTIME = 10s
+test: tools lint fuzz
 	$(GO) test -count=1 ./...
 
 ## lint: formatting, vet, and no focused spec (a focused spec makes every run skip the rest)
@@ -52,3 +54,15 @@ clean:
 readme: build
 	@./$(BIN) list --markdown > .case-table.md
 	@awk 'BEGIN{t=0} /<!-- case-table:begin/{print; while((getline l < ".case-table.md")>0) print l; t=1; next} /<!-- case-table:end -->/{t=0} !t' README.md > README.md.new && mv README.md.new README.md && rm -f .case-table.md
+
+## hostile: the CLI against each behaviour of the hostile target; prints the table
+hostile:
+	SMARTCONFORM_HOSTILE_TABLE=1 $(GO) test -count=1 -run TestHostile -v ./cmd/smartconform/
+
+## fuzz: each fuzz target for $(FUZZTIME) (config and key loading, discovery, token and error responses, JWS decoding)
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./suites/config/
+	$(GO) test -run='^$$' -fuzz='^FuzzParsePrivateKey$$' -fuzztime=$(FUZZTIME) ./suites/config/
+	$(GO) test -run='^$$' -fuzz='^FuzzDiscovery$$' -fuzztime=$(FUZZTIME) ./suites/
+	$(GO) test -run='^$$' -fuzz='^FuzzJudgeResponse$$' -fuzztime=$(FUZZTIME) ./suites/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCompact$$' -fuzztime=$(FUZZTIME) ./fixtures/
