@@ -7,7 +7,7 @@ BIN     := bin/smartconform
 OUT     ?= smartconform-report
 FUZZTIME ?= 20s
 
-.PHONY: all build run test lint tools mutants readme clean hostile fuzz
+.PHONY: all build run test lint tools mutants readme clean hostile fuzz bench
 
 all: build
 
@@ -66,3 +66,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDiscovery$$' -fuzztime=$(FUZZTIME) ./suites/
 	$(GO) test -run='^$$' -fuzz='^FuzzJudgeResponse$$' -fuzztime=$(FUZZTIME) ./suites/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCompact$$' -fuzztime=$(FUZZTIME) ./fixtures/
+
+## bench: the speed and memory figures of the README's performance section (measurements, never timed tests)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./cmd/smartconform/ | grep -E '^bench \(|^Benchmark|^ok|FAIL'

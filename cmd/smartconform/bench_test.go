@@ -1,0 +1,213 @@
+package main
+
+// Benchmarks of issue 6, run by `make bench` (go test -bench, one iteration
+// each). Each prints its figure as a benchmark metric and as a line
+// "bench (x): ..." with the goal beside it. Timing is never asserted in
+// tests: these are measurements.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/suites"
+	"github.com/smartconform/smartconform/suites/config"
+)
+
+func benchServer(b *testing.B, o fixtures.Options) (*fixtures.Server, *config.Target) {
+	b.Helper()
+	o.TLS = true
+	srv, err := fixtures.Start(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(srv.Close)
+	return srv, config.ForServer("bench", srv.BaseURL, srv.Creds, srv.CACertPEM)
+}
+
+func mustRun(b *testing.B, o suites.Options) (time.Duration, int) {
+	b.Helper()
+	start := time.Now()
+	rep, err := suites.Run(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	took := time.Since(start)
+	if rep.Summary.ExitCode != 0 {
+		b.Fatalf("the conformant reference server did not pass: %+v", rep.Summary)
+	}
+	return took, rep.Summary.Total
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// (a) The full catalogue against the in-process reference server: wall time
+// (process start excluded); and the harness's own CPU per case, measured
+// with the reference server in a child process so its CPU is not counted.
+func BenchmarkA_FullCatalogueInProcess(b *testing.B) {
+	_, tg := benchServer(b, fixtures.Options{})
+	mustRun(b, suites.Options{Target: tg, Version: "bench"}) // warm up: key caches, connections
+	var total time.Duration
+	var cases int
+	for i := 0; i < b.N; i++ {
+		took, n := mustRun(b, suites.Options{Target: tg, Version: "bench"})
+		total += took
+		cases = n
+	}
+	wall := total / time.Duration(b.N)
+
+	cfg := serveChild(b, "--tls")
+	ctg, err := config.Load(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mustRun(b, suites.Options{Target: ctg, Version: "bench"})
+	c0 := cpuTime()
+	_, n := mustRun(b, suites.Options{Target: ctg, Version: "bench"})
+	cpuPerCase := (cpuTime() - c0) / time.Duration(n)
+
+	b.ReportMetric(float64(wall.Microseconds())/1000, "ms/catalogue")
+	b.ReportMetric(float64(cpuPerCase.Microseconds())/1000, "cpu-ms/case")
+	fmt.Printf("bench (a): full catalogue (%d cases) in-process: %s wall (goal < 1s); harness CPU %.2f ms per case\n", cases, wall.Round(time.Millisecond), float64(cpuPerCase.Microseconds())/1000)
+}
+
+// serveChild starts `smartconform serve` in a child process and returns the
+// configuration it wrote.
+func serveChild(b *testing.B, args ...string) string {
+	b.Helper()
+	cfg := filepath.Join(b.TempDir(), "serve.yaml")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--write-config", cfg}, args...)...)
+	cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "Serving") {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return cfg
+		}
+	}
+	b.Fatal("serve did not start")
+	return ""
+}
+
+// (b) Against a reference server answering after 100 ms, as a remote
+// sandbox would: concurrency 1 versus 8.
+func BenchmarkB_LatencySpeedup(b *testing.B) {
+	_, tg := benchServer(b, fixtures.Options{Latency: 100 * time.Millisecond})
+	for i := 0; i < b.N; i++ {
+		serial, n := mustRun(b, suites.Options{Target: tg, Version: "bench", Concurrency: 1})
+		parallel, _ := mustRun(b, suites.Options{Target: tg, Version: "bench", Concurrency: 8})
+		speedup := float64(serial) / float64(parallel)
+		b.ReportMetric(serial.Seconds(), "s-concurrency-1")
+		b.ReportMetric(parallel.Seconds(), "s-concurrency-8")
+		b.ReportMetric(speedup, "speedup")
+		fmt.Printf("bench (b): %d cases at 100 ms latency: %s at concurrency 1, %s at 8: speed-up %.1fx (goal >= 6x)\n", n, serial.Round(time.Millisecond), parallel.Round(time.Millisecond), speedup)
+	}
+}
+
+// (c) Harness overhead: the run (concurrency 1) versus a plain Go loop
+// sending the very requests the server received, one after another, to a
+// fresh server with the same latency.
+func BenchmarkC_OverheadVersusPlainLoop(b *testing.B) {
+	for _, latency := range []time.Duration{0, 10 * time.Millisecond} {
+		capture := &fixtures.Capture{}
+		_, tg := benchServer(b, fixtures.Options{Capture: capture, Latency: latency})
+		harness, _ := mustRun(b, suites.Options{Target: tg, Version: "bench", Concurrency: 1})
+		reqs := capture.Requests()
+
+		srv, _ := benchServer(b, fixtures.Options{Latency: latency})
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(srv.CACertPEM)
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		start := time.Now()
+		for _, r := range reqs {
+			req, err := http.NewRequest(r.Method, srv.URL+r.Path, bytes.NewReader(r.Body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Header = r.Header.Clone()
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = bytes.NewBuffer(nil).ReadFrom(resp.Body)
+			resp.Body.Close()
+		}
+		plain := time.Since(start)
+		ratio := float64(harness) / float64(plain)
+		b.ReportMetric(ratio, fmt.Sprintf("ratio-at-%dms", latency.Milliseconds()))
+		fmt.Printf("bench (c): %d requests at %s latency: harness %s, plain loop %s: overhead %.2fx (goal <= 1.25x)\n", len(reqs), latency, harness.Round(time.Millisecond), plain.Round(time.Millisecond), ratio)
+	}
+}
+
+// (d) Peak RSS of a whole `smartconform run` (embedded server included).
+func BenchmarkD_PeakRSS(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(os.Args[0], "run", "--out", b.TempDir())
+		cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v\n%s", err, out)
+		}
+		kib := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+		b.ReportMetric(float64(kib)/1024, "MB-peak-RSS")
+		fmt.Printf("bench (d): peak RSS of smartconform run: %.1f MB (goal < 100 MB)\n", float64(kib)/1024)
+	}
+}
+
+// (e) 100 tenants, each a reference server answering after 100 ms, judged
+// in one run.
+func BenchmarkE_HundredTenants(b *testing.B) {
+	creds, err := fixtures.SharedCredentials()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var targets []*config.Target
+	for i := 0; i < 100; i++ {
+		srv, err := fixtures.Start(fixtures.Options{Latency: 100 * time.Millisecond, Credentials: &creds})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(srv.Close)
+		targets = append(targets, config.ForServer(fmt.Sprintf("tenant-%03d", i), srv.BaseURL, srv.Creds, nil))
+	}
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		reps, err := suites.RunTargets(targets, suites.Options{Version: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		cases := 0
+		for _, r := range reps {
+			cases += r.Summary.Total
+			if r.Summary.Failed+r.Summary.Errors > 0 {
+				b.Fatalf("%s: %+v", r.Target.Name, r.Summary)
+			}
+		}
+		b.ReportMetric(took.Seconds(), "s-100-tenants")
+		fmt.Printf("bench (e): 100 tenants x full catalogue (%d cases) at 100 ms latency: %s (goal < 60s)\n", cases, took.Round(time.Millisecond))
+	}
+}
