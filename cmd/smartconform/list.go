@@ -26,6 +26,8 @@ type listedCase struct {
 	Labels      []string    `json:"labels"`
 	Refs        []listedRef `json:"refs"`
 	Policy      string      `json:"policy,omitempty"`
+	// Profiles gives the level under each --profile where it differs.
+	Profiles map[string]string `json:"profiles,omitempty"`
 }
 
 func cmdList(args []string, stdout, stderr io.Writer) int {
@@ -52,6 +54,12 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		}
 		for _, r := range m.Refs {
 			c.Refs = append(c.Refs, listedRef{r.Label, r.URL})
+		}
+		for p, l := range m.Profiles {
+			if c.Profiles == nil {
+				c.Profiles = map[string]string{}
+			}
+			c.Profiles[p] = string(l)
 		}
 		out = append(out, c)
 	}
@@ -95,4 +103,23 @@ func writeMarkdown(w io.Writer, cases []listedCase) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", c.ID, c.Level, c.Area, esc(c.Requirement), strings.Join(refs, "<br>"))
 	}
 	fmt.Fprintf(w, "\n%d cases.\n", len(cases))
+
+	fmt.Fprintln(w, "\nLevels that depend on `--profile` (where the specs disagree; every other case has the same level under every profile):")
+	fmt.Fprintln(w, "\n| ID | smart-v2 (default) | smart-v1 | oauth | Reading taken |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, c := range cases {
+		if len(c.Profiles) == 0 {
+			continue
+		}
+		level := func(p string) string {
+			if l, ok := c.Profiles[p]; ok {
+				if l == string(suites.NotApplicable) {
+					return "not applicable"
+				}
+				return l
+			}
+			return c.Level
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", c.ID, level(suites.ProfileSMARTv2), level(suites.ProfileSMARTv1), level(suites.ProfileOAuth), esc(c.Policy))
+	}
 }
