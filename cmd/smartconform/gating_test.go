@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smartconform/smartconform/fixtures"
 	"github.com/smartconform/smartconform/reporter"
+	"github.com/smartconform/smartconform/suites/config"
 )
 
 func TestWaiversAndFailOn(t *testing.T) {
@@ -146,6 +148,42 @@ func TestGitHubStepSummaryIsWritten(t *testing.T) {
 	for _, want := range []string{"ASYM-EXP-01", "exit code **1**", "An expired assertion is rejected"} {
 		if !bytes.Contains(bytes.ToLower(md), bytes.ToLower([]byte(want))) {
 			t.Errorf("job summary lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// Certificate verification is on by default; skipping it takes an explicit
+// flag, and every report says it was skipped.
+func TestTLSVerificationOnByDefaultAndSkippingIsStamped(t *testing.T) {
+	creds, err := fixtures.SharedCredentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := fixtures.Start(fixtures.Options{TLS: true, Credentials: &creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	// No CA file: the server's self-signed certificate is not trusted.
+	if err := config.WriteForServer(cfg, "untrusted", srv.BaseURL, creds, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runCLI(t, "run", "--config", cfg, "--out", filepath.Join(dir, "a"))
+	rep := readReports(t, filepath.Join(dir, "a"))
+	if code != exitIncomplete || rep.Summary.Passed != 0 || !strings.Contains(stdout, "certificate") {
+		t.Fatalf("an untrusted certificate must stop the run: exit %d %+v\n%s", code, rep.Summary, stdout)
+	}
+	code, _, errs := runCLI(t, "run", "--config", cfg, "--insecure-skip-verify", "--out", filepath.Join(dir, "b"))
+	rep = readReports(t, filepath.Join(dir, "b"))
+	if code != exitOK || !rep.Target.InsecureSkipVerify || !strings.Contains(errs, "verification is off") {
+		t.Fatalf("--insecure-skip-verify: exit %d %+v %s", code, rep.Summary, errs)
+	}
+	for _, name := range []string{"report.html", "junit.xml", "report.json"} {
+		raw, _ := os.ReadFile(filepath.Join(dir, "b", name))
+		if !bytes.Contains(bytes.ToLower(raw), []byte("insecureskipverify")) && !bytes.Contains(bytes.ToLower(raw), []byte("verification was switched off")) {
+			t.Errorf("%s does not say certificate verification was skipped", name)
 		}
 	}
 }

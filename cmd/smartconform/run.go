@@ -35,6 +35,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 0, "at most this many requests per second to the target (0: no cap); a 429 with Retry-After is waited out")
 	failOn := fs.String("fail-on", "must", "what makes the exit code 1: must (a failed case), should (also a warning), never (report only; an incomplete run still exits 3)")
 	waiversPath := fs.String("waivers", "", "YAML file of known failures (id, reason, expires: YYYY-MM-DD): shown as waived, not failing the run until they expire")
+	insecure := fs.Bool("insecure-skip-verify", false, "do not verify the target's TLS certificate (explicit opt-in; stamped on every report, and the results then say nothing about the certificate)")
 	verbose := fs.Bool("v", false, "also stream Ginkgo's own reporter to stderr")
 	noColor := fs.Bool("no-color", false, "no colour on the console (also NO_COLOR, and always off when not a terminal or in CI)")
 	if code, ok := parse(fs, args); !ok {
@@ -94,6 +95,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		if targets, err = config.LoadAll(*cfgPath); err != nil {
 			fmt.Fprintf(stderr, "smartconform run: %v\n", err)
 			return exitUsage
+		}
+	}
+	if *insecure {
+		for _, t := range targets {
+			t.Insecure = true
+		}
+	}
+	for _, t := range targets {
+		if t.Insecure {
+			fmt.Fprintf(stderr, "smartconform run: WARNING: TLS certificate verification is off for %s; every report says so\n", t.Name)
 		}
 	}
 	// SIGINT or SIGTERM ends the run early: unfinished cases are reported
