@@ -249,21 +249,7 @@ func TestUnreachableTargetExits3WithEveryCaseAnError(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	creds, err := fixtures.SharedCredentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "c.yaml")
-	if err := config.WriteForServer(cfg, "gone", "http://"+addr+"/fhir", creds, nil); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "report")
-	code, stdout, _ := runCLI(t, "run", "--config", cfg, "--out", out)
-	if code != exitIncomplete {
-		t.Fatalf("exit %d\n%s", code, stdout)
-	}
-	rep := readReports(t, out)
+	rep := runIncomplete(t, "gone", "http://"+addr+"/fhir")
 	if rep.Summary.Passed != 0 || rep.Summary.Total < 10 || rep.Summary.Verdict != "incomplete" {
 		t.Errorf("summary %+v", rep.Summary)
 	}
@@ -309,13 +295,26 @@ func TestMutantsDetectsEveryFault(t *testing.T) {
 func TestFailedDiscoveryIsIncompleteNeverGreen(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
+	rep := runIncomplete(t, "no discovery", srv.URL+"/fhir")
+	if status(rep, "DISC-WK-01") != reporter.Failed || status(rep, "ASYM-KID-01") != reporter.Errored || rep.Summary.Passed != 0 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+	if len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "Discovery failed") {
+		t.Errorf("notes %v", rep.Notes)
+	}
+}
+
+// runIncomplete runs against a configuration for the reference clients at
+// baseURL, requires exit 3, and returns the reports (checked to agree).
+func runIncomplete(t *testing.T, name, baseURL string) *reporter.Report {
+	t.Helper()
 	creds, err := fixtures.SharedCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
-	if err := config.WriteForServer(cfg, "no discovery", srv.URL+"/fhir", creds, nil); err != nil {
+	if err := config.WriteForServer(cfg, name, baseURL, creds, nil); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "report")
@@ -323,11 +322,5 @@ func TestFailedDiscoveryIsIncompleteNeverGreen(t *testing.T) {
 	if code != exitIncomplete {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}
-	rep := readReports(t, out)
-	if status(rep, "DISC-WK-01") != reporter.Failed || status(rep, "ASYM-KID-01") != reporter.Errored || rep.Summary.Passed != 0 {
-		t.Errorf("summary %+v", rep.Summary)
-	}
-	if len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "Discovery failed") {
-		t.Errorf("notes %v", rep.Notes)
-	}
+	return readReports(t, out)
 }
