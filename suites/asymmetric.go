@@ -49,10 +49,10 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 	Case(Meta{
 		ID:          "ASYM-POS-01",
 		Title:       "A valid RS384 client assertion is accepted",
-		Requirement: "A client_credentials request authenticated by a valid RS384-signed assertion (iss = sub = client_id, aud = token URL, exp within five minutes, fresh jti, registered kid) gets an access token.",
+		Requirement: "A client_credentials request authenticated by a valid RS384-signed assertion (iss = sub = client_id, aud = token URL, exp within five minutes, fresh jti, registered kid) gets an access token, unless the server's token_endpoint_auth_signing_alg_values_supported leaves RS384 out.",
 		Level:       MUST,
 		Method:      PrivateKeyJWT,
-		Refs:        []Ref{refAsymAuth, refAsymVerify, refBSIssue},
+		Refs:        []Ref{refAsymAuth, refAsymVerify, refAsymRegister, refBSIssue},
 		Policy:      "AMB-ASYM-6: each algorithm the server advertises must work; one it does not advertise is skipped.",
 		Hint:        "Check that the client's JWKS is registered with this kid, that aud is compared with the exact token endpoint URL from discovery, and that RS384 is on the server's allowlist.",
 	}, positive(jose.RS384))
@@ -60,7 +60,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 	Case(Meta{
 		ID:          "ASYM-POS-02",
 		Title:       "A valid ES384 client assertion is accepted",
-		Requirement: "A client_credentials request authenticated by a valid ES384-signed assertion gets an access token when the server advertises ES384.",
+		Requirement: "A client_credentials request authenticated by a valid ES384-signed assertion gets an access token, unless the server's token_endpoint_auth_signing_alg_values_supported leaves ES384 out.",
 		Level:       MUST,
 		Method:      PrivateKeyJWT,
 		Refs:        []Ref{refAsymAuth, refAsymRegister, refBSIssue},
@@ -352,7 +352,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Requirement: "An assertion whose iat is two minutes in the future should be refused with invalid_client.",
 		Level:       SHOULD, Method: PrivateKeyJWT, Negative: true,
 		Refs:   []Ref{refRFC7523Claims, RFC(7519, "4.1.6")},
-		Policy: "RFC 7523 only lets the server reject implausible iat values, so acceptance warns; a clock skew of up to 60 s is tolerated, the iat is 120 s ahead.",
+		Policy: "Neither SMART nor RFC 7523 requires refusing a future iat (RFC 7523 §3 item 6 only lets the server reject an iat unreasonably far in the past), but an issue time in the future contradicts its RFC 7519 §4.1.6 meaning, so acceptance warns; a clock skew of up to 60 s is tolerated, the iat is 120 s ahead.",
 		Hint:   "The server ignores iat. An iat in the future means a wrong client clock or a forged token; rejecting it also bounds how long an assertion lives.",
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
@@ -610,8 +610,8 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Title:       "An assertion in the URL query string is rejected",
 		Requirement: "A request whose client_assertion and client_assertion_type are in the URL query string rather than the body should be refused.",
 		Level:       SHOULD, Method: PrivateKeyJWT, Negative: true,
-		Refs:   []Ref{refRFC6749Auth, RFC(6749, "3.2")},
-		Policy: "TEP-HTTP-03: RFC 6749 §2.3.1 forbids the client to put credentials in the URI; refusing them is a derived server obligation, so acceptance warns.",
+		Refs:   []Ref{refBSRequest, refRFC6749Auth, RFC(6749, "3.2")},
+		Policy: "TEP-HTTP-03: SMART Backend Services has the client send client_assertion in the application/x-www-form-urlencoded POST body, and RFC 6749 §2.3.1 forbids client passwords in the request URI (assertions by analogy); both bind the client, so refusing a query-string assertion is a derived server obligation and acceptance warns.",
 		Hint:   "The server reads parameters from the query string and the body alike. Credentials in a URL end up in access logs, proxies and browser history; read them from the body only.",
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)

@@ -65,8 +65,12 @@ func SAL(page, anchor, label string) Ref {
 	return Ref{Label: "SMART App Launch 2.2 " + label, URL: u}
 }
 
-// RFC cites a section of an RFC.
+// RFC cites a section of an RFC; a section that starts with a letter is an
+// appendix ("B": App. B, #appendix-B).
 func RFC(n int, section string) Ref {
+	if section != "" && section[0] >= 'A' && section[0] <= 'Z' {
+		return Ref{Label: fmt.Sprintf("RFC %d App. %s", n, section), URL: fmt.Sprintf("%srfc%d#appendix-%s", rfcBase, n, section)}
+	}
 	return Ref{Label: fmt.Sprintf("RFC %d §%s", n, section), URL: fmt.Sprintf("%srfc%d#section-%s", rfcBase, n, section)}
 }
 

@@ -171,6 +171,7 @@ var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
 		Requirement: "When client-public is advertised, a discovery GET with an Origin header is answered with Access-Control-Allow-Origin * or that origin.",
 		Level:       MUST,
 		Refs:        []Ref{refCORS},
+		Policy:      "SMART binds servers that support purely browser-based apps; the harness reads an advertised client-public capability as that support (a server whose public clients are all native apps is still judged).",
 		Hint:        "Browser apps read the discovery document from another origin; add Access-Control-Allow-Origin (any origin) to the well-known response.",
 	}, func(t *T) {
 		d := t.Discovery()

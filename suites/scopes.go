@@ -26,8 +26,8 @@ var _ = Area("scopes", "Scopes", func() {
 		Title:       "A scope for an unknown resource type is refused or dropped, never granted",
 		Requirement: "A valid request that adds a scope for a resource type that does not exist is refused with invalid_scope, or answered with a token whose scope leaves it out.",
 		Level:       MUST, Negative: true,
-		Refs:   []Ref{refScopes, refRFC6749Error, refRFC6749Scope},
-		Policy: "AMB-SCOPE-2: SAL lets unknown scopes be ignored, replaced or rejected (BDT expects invalid_scope); both pass, granting it never does.",
+		Refs:   []Ref{refBSEvaluate, refBSEnforce, refRFC6749Error, refRFC6749Scope},
+		Policy: "AMB-SCOPE-2: SMART Backend Services asks for a failure (SHOULD) when the client asks for data the server does not support, and RFC 6749 §3.3 lets the server ignore part of the requested scope (BDT expects invalid_scope); both pass, granting it never does, since the server SHALL keep the grant within the client's pre-authorization.",
 		Hint:   "The server grants whatever resource type name it is given. Check the resource type against the ones it serves and the client's pre-authorization.",
 	}, func(t *T) {
 		_, r := t.AnyValidRequest()

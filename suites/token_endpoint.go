@@ -27,7 +27,7 @@ var _ = Area("token-endpoint", "Token endpoint: requests", func() {
 		Title:       "The token endpoint refuses GET",
 		Requirement: "A token request sent as GET, with grant_type and scope in the query string and valid Basic credentials, should be refused (405, or 400 invalid_request).",
 		Level:       SHOULD, Method: ClientSecretBasic, Negative: true,
-		Refs:   []Ref{RFC(6749, "3.2")},
+		Refs:   []Ref{RFC(6749, "3.2"), refBSRequest},
 		Policy: "TEP-HTTP-01: RFC 6749 §3.2 binds the client (MUST use POST); refusing GET is a derived server obligation, so acceptance warns.",
 		Hint:   "The token endpoint serves GET. Token requests over GET put parameters in URLs, which end up in logs and caches; answer 405 with Allow: POST.",
 	}, func(t *T) {
@@ -46,7 +46,7 @@ var _ = Area("token-endpoint", "Token endpoint: requests", func() {
 		Title:       "The token endpoint refuses a JSON body",
 		Requirement: "A token request whose parameters are a JSON body (Content-Type: application/json) instead of application/x-www-form-urlencoded should be refused (400 invalid_request or 415).",
 		Level:       SHOULD, Method: ClientSecretBasic, Negative: true,
-		Refs:   []Ref{RFC(6749, "4.4.2"), RFC(6749, "3.2")},
+		Refs:   []Ref{RFC(6749, "4.4.2"), refBSRequest},
 		Policy: "TEP-HTTP-02: a derived obligation, so acceptance warns; 401 invalid_client is tolerated (the server found no usable request).",
 		Hint:   "The server accepts JSON token requests. Clients then work against this server and fail against every other; RFC 6749 requires application/x-www-form-urlencoded.",
 	}, func(t *T) {
@@ -95,7 +95,7 @@ var _ = Area("token-endpoint", "Token endpoint: requests", func() {
 	Case(Meta{
 		ID:          "TEP-DUP-01",
 		Title:       "A repeated request parameter is rejected",
-		Requirement: "A token request in which grant_type appears twice, or (private_key_jwt) client_assertion appears twice, is refused with 400 invalid_request.",
+		Requirement: "A token request in which grant_type appears twice is refused with 400 invalid_request, and one in which (private_key_jwt) client_assertion appears twice is refused with invalid_request or invalid_client.",
 		Level:       MUST, Negative: true,
 		Refs:   []Ref{RFC(6749, "3.2"), refRFC6749Error},
 		Policy: "For the repeated client_assertion, 401 and invalid_client are accepted too (AMB-ERR-1, AMB-ERR-2).",

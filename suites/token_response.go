@@ -143,7 +143,7 @@ var _ = Area("token-response", "Token response", func() {
 		Title:       "No refresh token is issued for client_credentials",
 		Requirement: "A client_credentials token response should not include a refresh_token.",
 		Level:       SHOULD,
-		Refs:        []Ref{RFC(6749, "4.4.3"), refBSIssue},
+		Refs:        []Ref{RFC(6749, "4.4.3"), refBSEnforce},
 		Hint:        "A backend client re-authenticates with its key or secret; a refresh token only adds a long-lived credential to protect.",
 	}, func(t *T) {
 		r := issued(t)

@@ -89,9 +89,9 @@ var _ = Area("transport", "Transport security", func() {
 		Title:       "The token endpoint refuses TLS 1.0 and 1.1",
 		Requirement: "A handshake offering only TLS 1.0 or 1.1 with the token endpoint's server should fail.",
 		Level:       SHOULD, Negative: true,
-		Refs:   []Ref{RFC(8996, "1"), refBSRequest},
-		Policy: "SMART requires TLS 1.2 or newer for exchanges, and RFC 8996 deprecates 1.0 and 1.1; a server that still offers them is not shown to use them with SMART clients, so it warns. Skipped for a loopback plain-HTTP target.",
-		Hint:   "Set the server's minimum TLS version to 1.2 (RFC 8996 deprecates TLS 1.0 and 1.1).",
+		Refs:   []Ref{RFC(8996, "4"), RFC(8996, "5"), refBSRequest},
+		Policy: "SEC-TLS-03: RFC 8996 §4–5 say TLS 1.0 and 1.1 MUST NOT be negotiated, but SMART itself only requires its exchanges to use TLS 1.2 or newer, which a conforming SMART client always offers; a server that still accepts the old versions is not shown to use them with SMART clients, so it warns. Skipped for a loopback plain-HTTP target.",
+		Hint:   "Set the server's minimum TLS version to 1.2 (RFC 8996 forbids negotiating TLS 1.0 and 1.1).",
 	}, func(t *T) {
 		addr, name := tlsHost(t, false)
 		st, err := handshake(t, addr, name, tls.VersionTLS10, tls.VersionTLS11)
