@@ -168,10 +168,10 @@ var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
 	Case(Meta{
 		ID:          "DISC-CORS-01",
 		Title:       "smart-configuration allows CORS when browser apps are supported",
-		Requirement: "When client-public is advertised, a discovery GET with an Origin header is answered with Access-Control-Allow-Origin * or that origin.",
-		Level:       MUST,
+		Requirement: "When client-public is advertised, a discovery GET with an Origin header should be answered with Access-Control-Allow-Origin * or that origin.",
+		Level:       SHOULD,
 		Refs:        []Ref{refCORS},
-		Policy:      "SMART binds servers that support purely browser-based apps; the harness reads an advertised client-public capability as that support (a server whose public clients are all native apps is still judged).",
+		Policy:      "SMART's SHALL binds servers that support purely browser-based apps, which discovery cannot show: client-public may mean native apps only. So the harness judges an advertised client-public at SHOULD (a warning, a failure under --strict) rather than fail a conformant native-only server.",
 		Hint:        "Browser apps read the discovery document from another origin; add Access-Control-Allow-Origin (any origin) to the well-known response.",
 	}, func(t *T) {
 		d := t.Discovery()
@@ -180,6 +180,6 @@ var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
 		}
 		origin := "https://smartconform.invalid"
 		r := t.Do(Request{Label: "Discovery (cross-origin)", Method: http.MethodGet, URL: t.env.discoveryURL(), Header: http.Header{"Accept": {"application/json"}, "Origin": {origin}}})
-		t.Must("Access-Control-Allow-Origin", "* or "+origin, r.Header.Get("Access-Control-Allow-Origin"), BeElementOf("*", origin))
+		t.Level("Access-Control-Allow-Origin", "* or "+origin+" (SMART: browser apps read discovery cross-origin)", r.Header.Get("Access-Control-Allow-Origin"), BeElementOf("*", origin))
 	})
 })
