@@ -180,9 +180,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		}
 		second := t.AssertionRequest(a)
 		second.Label = "Token request (the same assertion again)"
-		rej := InvalidClient
-		rej.Level = lvl
-		t.ExpectRejected(t.Do(second), rej)
+		t.ExpectRejected(t.Do(second), InvalidClient.At(lvl))
 	})
 
 	Case(Meta{
@@ -223,9 +221,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 	}, func(t *T) {
 		lvl := t.ProfileLevel()
 		t.RequireBaseline(PrivateKeyJWT)
-		rej := InvalidClient
-		rej.Level = lvl
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutHeader("kid")))), rej)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutHeader("kid")))), InvalidClient.At(lvl))
 	})
 
 	Case(Meta{
@@ -452,9 +448,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 	}, func(t *T) {
 		lvl := t.ProfileLevel()
 		t.RequireBaseline(PrivateKeyJWT)
-		rej := InvalidClient
-		rej.Level = lvl
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("jti")))), rej)
+		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("jti")))), InvalidClient.At(lvl))
 	})
 
 	Case(Meta{

@@ -38,6 +38,12 @@ type Rejection struct {
 	Level Level
 }
 
+// At returns the rejection judged at level l (SHOULD: every finding warns).
+func (x Rejection) At(l Level) Rejection {
+	x.Level = l
+	return x
+}
+
 // InvalidClient is the usual rejection of failed form-based client
 // authentication: 400 or 401, invalid_client (invalid_request accepted:
 // policy AMB-ERR-2, a malformed credential may be called a bad request).

@@ -51,8 +51,7 @@ var _ = Area("token-response", "Token response", func() {
 		Hint:        "Add Cache-Control: no-store and Pragma: no-cache to every token response, so that no proxy or browser cache keeps the token.",
 	}, func(t *T) {
 		r := issued(t)
-		t.Must("Cache-Control", "a no-store directive", directives(r.Header.Values("Cache-Control")), ContainElement("no-store"))
-		t.Must("Pragma", "no-cache", directives(r.Header.Values("Pragma")), ContainElement("no-cache"))
+		t.checkNoStore(MUST, r)
 	})
 
 	Case(Meta{
@@ -167,4 +166,10 @@ func directives(values []string) []string {
 func (t *T) clientFor(method string) bool {
 	tg := t.Target()
 	return map[string]bool{PrivateKeyJWT: tg.Asym != nil, ClientSecretBasic: tg.Basic != nil, ClientSecretPost: tg.Post != nil, AuthNone: tg.Public != nil}[method]
+}
+
+// checkNoStore checks Cache-Control: no-store and Pragma: no-cache at level.
+func (t *T) checkNoStore(level Level, r *Response) {
+	t.Check(level, "Cache-Control", "a no-store directive", directives(r.Header.Values("Cache-Control")), ContainElement("no-store"))
+	t.Check(level, "Pragma", "no-cache", directives(r.Header.Values("Pragma")), ContainElement("no-cache"))
 }
