@@ -325,9 +325,14 @@ func htmlVerdict(s Summary) (class, word, explain string) {
 			explain += " " + plural(s.Warned, "case has a SHOULD-level warning.", "cases have SHOULD-level warnings.")
 		}
 		return "v-conformant", "Conformant", explain
+	case "conformant with warnings":
+		return "v-nonconformant", "Conformant with warnings", plural(s.Warned, "case has a SHOULD-level warning", "cases have SHOULD-level warnings") + ", and --fail-on should makes warnings fail the run."
 	case "non-conformant":
 		return "v-nonconformant", "Non-conformant", plural(s.Failed, "case failed", "cases failed") + " a requirement; see the failures first below."
 	case "incomplete":
+		if s.Errors == 0 {
+			return "v-incomplete", "Incomplete", "No case could be judged: every selected case was skipped or not run (see the reasons below), so the run proves nothing."
+		}
 		explain = plural(s.Errors, "case", "cases") + " could not be judged (the harness could not get or judge an answer), so the run is incomplete."
 		if s.Failed > 0 {
 			explain += " " + plural(s.Failed, "case", "cases") + " also failed."

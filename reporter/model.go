@@ -153,7 +153,8 @@ type Exchange struct {
 }
 
 // Summarize counts the cases and sets the verdict and exit code: 3
-// (incomplete) if any case is an error, else 1 if any failed (a waived
+// (incomplete) if any case is an error or no case could be judged at all
+// (every one skipped or not run: an empty run never looks green), else 1 if any failed (a waived
 // failure does not count; one whose waiver expired stays failed), or under
 // --fail-on should if any warned; else 0. --fail-on never reports failures
 // with exit 0 (an incomplete run still exits 3).
@@ -177,8 +178,10 @@ func (r *Report) Summarize() {
 			s.Waived++
 		}
 	}
+	judged := s.Passed + s.Warned + s.Failed + s.Waived + s.Errors
 	switch {
-	case s.Errors > 0:
+	case s.Errors > 0 || (s.Total > 0 && judged == 0):
+		// Nothing judged (every case skipped or not run) is never a pass.
 		s.Verdict, s.ExitCode = "incomplete", 3
 	case s.Failed > 0:
 		s.Verdict, s.ExitCode = "non-conformant", 1

@@ -72,3 +72,16 @@ func TestLoadWaiversRejectsBadFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestAllSkippedIsIncompleteNotGreen(t *testing.T) {
+	r := &Report{Cases: []Case{{ID: "A-1", Status: Skipped}, {ID: "B-1", Status: NotRun}}}
+	r.Summarize()
+	if r.Summary.ExitCode != 3 || r.Summary.Verdict != "incomplete" {
+		t.Errorf("a run that judged nothing: %+v", r.Summary)
+	}
+	r = &Report{Cases: []Case{{ID: "A-1", Status: Skipped}, {ID: "B-1", Status: Passed}}}
+	r.Summarize()
+	if r.Summary.ExitCode != 0 {
+		t.Errorf("skips beside a pass: %+v", r.Summary)
+	}
+}

@@ -321,6 +321,9 @@ func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report)
 	rep.Run.DurationMs = elapsed(time.Since(rep.Run.Start))
 	rep.Generated = time.Now()
 	rep.Summarize()
+	if rep.Summary.Errors == 0 && rep.Summary.ExitCode == 3 {
+		rep.Notes = append(rep.Notes, "No case could be judged: every selected case was skipped or not run (see each case's reason; is a client configured for the methods selected?). A run that judged nothing is incomplete, never conformant.")
+	}
 }
 
 func metaByText(cat []Meta, text string) (Meta, bool) {

@@ -187,3 +187,23 @@ func TestTLSVerificationOnByDefaultAndSkippingIsStamped(t *testing.T) {
 		}
 	}
 }
+
+// A configuration under which nothing can be judged (no client for the
+// selected cases) exits 3 with a note, never 0.
+func TestNothingJudgedIsIncomplete(t *testing.T) {
+	srv, err := fixtures.Start(fixtures.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cfg := writeConfig(t, "version: 1\ntarget:\n  fhirBaseUrl: "+srv.BaseURL+"\n")
+	out := filepath.Join(t.TempDir(), "r")
+	code, stdout, _ := runCLI(t, "run", "--config", cfg, "--out", out, "--label-filter", "method:private_key_jwt")
+	if code != exitIncomplete || !strings.Contains(stdout, "No case could be judged") {
+		t.Fatalf("exit %d\n%s", code, stdout)
+	}
+	rep := readReports(t, out)
+	if rep.Summary.Skipped != rep.Summary.Total || rep.Summary.Verdict != "incomplete" {
+		t.Errorf("%+v", rep.Summary)
+	}
+}
