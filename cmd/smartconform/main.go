@@ -6,6 +6,7 @@
 //	smartconform serve    [--addr HOST:PORT] [--fault NAME]... [--tls] [--write-config FILE]
 //	smartconform mutants  (every fault of the reference server against the suite)
 //	smartconform report   --from report.json [--out DIR]
+//	smartconform keygen   [--alg RS384|ES384] [--kid KID] [--out DIR]
 //	smartconform version
 //
 // Exit codes: 0 every selected MUST case passed; 1 a case failed; 2 usage or
@@ -45,6 +46,7 @@ Usage:
   smartconform serve [flags]    run the reference authorization server
   smartconform mutants          run the suite against every fault of the reference server
   smartconform report --from F  re-render HTML and JUnit from a saved report.json
+  smartconform keygen           make a private_key_jwt key and the public JWKS to register
   smartconform version          print the version
 
 Run 'smartconform COMMAND -h' for a command's flags.
@@ -69,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdMutants(rest, stdout, stderr)
 	case "report":
 		return cmdReport(rest, stdout, stderr)
+	case "keygen":
+		return cmdKeygen(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "smartconform %s\n", version)
 		return exitOK
