@@ -570,13 +570,29 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Requirement: "An assertion signed by a new key whose jku header names a JWKS URL the client never registered (served by the harness) is refused with invalid_client, and the URL should not be fetched.",
 		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
 		Refs:   []Ref{refAsymVerify, RFC(7515, "4.1.2"), RFC(8725, "3.10")},
-		Policy: "AMB-JWKS-2: rejection is a MUST; a fetch of the URL only warns. The harness listens on a loopback address, so a fetch can only be seen when the server runs on the same host; the evidence records the connections it saw.",
+		Policy: "AMB-JWKS-2: rejection is a MUST; a fetch of the URL only warns. For a loopback target the harness serves the jku URL itself and records the connections it sees; a remote target is given a URL under .invalid instead (never its own loopback), so only the rejection is judged there.",
 		Hint:   "The server follows the jku header. SMART uses jku only to pick among URLs registered for the client; fetching any URL a client names lets attackers supply their own keys and makes the server an SSRF proxy.",
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
 		rogue, err := fixtures.NewSigningKey(jose.ES384, "smartconform-jku-"+fixtures.NewJTI()[:8])
 		if err != nil {
 			t.Errorf("could not generate a key: %v", err)
+		}
+		spec := t.AsymSpec(0)
+		spec.Key = rogue
+		if !loopbackURL(spec.TokenURL) {
+			// A remote server could only reach a harness listener through
+			// its own loopback: never point it there. A name under .invalid
+			// (RFC 2606) resolves nowhere, so a fetch cannot succeed; the
+			// rejection is still judged, the fetch itself is not observable.
+			jku := "https://jku.smartconform.invalid/jwks.json"
+			a, err := spec.Build(fixtures.WithHeader("jku", jku))
+			if err != nil {
+				t.Errorf("could not build the assertion: %v", err)
+			}
+			t.ExpectRejected(t.Do(t.AssertionRequest(a.Compact)), InvalidClient)
+			t.Evidence("The jku URL names a host under .invalid, which never resolves: whether the server tried to fetch it cannot be observed from here (only a loopback target lets the harness serve the URL and watch)", jku)
+			return
 		}
 		var conns, gets atomic.Int32
 		ls := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -592,8 +608,6 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		ls.StartTLS()
 		defer ls.Close()
 		jku := ls.URL + "/jwks.json"
-		spec := t.AsymSpec(0)
-		spec.Key = rogue
 		a, err := spec.Build(fixtures.WithHeader("jku", jku))
 		if err != nil {
 			t.Errorf("could not build the assertion: %v", err)

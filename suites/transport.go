@@ -104,6 +104,12 @@ var _ = Area("transport", "Transport security", func() {
 	})
 })
 
+// loopbackURL says whether a URL's host is this machine's loopback.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && isLoopback(u.Hostname())
+}
+
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
