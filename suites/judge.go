@@ -72,7 +72,6 @@ func (t *T) ExpectRejected(r *Response, x Rejection) {
 	must("status is not a server error", "a 4xx status: a 5xx is never a correct rejection", r.Status, BeNumerically("<", 500))
 	allowed := x.Statuses
 	if x.HeaderScheme != "" {
-		allowed = []int{http.StatusUnauthorized}
 		level := MUST
 		if x.Lenient400 || x.Level == SHOULD {
 			level = SHOULD
@@ -205,15 +204,6 @@ func (t *T) AnyValidRequest() (string, Request) {
 	}
 	t.Skip("no confidential client is configured")
 	return "", Request{}
-}
-
-// ValidRequest is a fresh valid request of method (fresh assertion, new jti).
-func (t *T) ValidRequest(method string) Request {
-	req, err := t.env.validRequest(t.ctx, method)
-	if err != nil {
-		t.Errorf("not run: %v", err)
-	}
-	return req
 }
 
 // withForm returns a copy of req whose form has key set to values (none:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -441,9 +440,4 @@ func endReason(ctx context.Context) string {
 		return "interrupted"
 	}
 	return "the run was interrupted or timed out"
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
 }

@@ -162,12 +162,6 @@ func directives(values []string) []string {
 	return out
 }
 
-// clientFor says whether the target has a client for method.
-func (t *T) clientFor(method string) bool {
-	tg := t.Target()
-	return map[string]bool{PrivateKeyJWT: tg.Asym != nil, ClientSecretBasic: tg.Basic != nil, ClientSecretPost: tg.Post != nil, AuthNone: tg.Public != nil}[method]
-}
-
 // checkNoStore checks Cache-Control: no-store and Pragma: no-cache at level.
 func (t *T) checkNoStore(level Level, r *Response) {
 	t.Check(level, "Cache-Control", "a no-store directive", directives(r.Header.Values("Cache-Control")), ContainElement("no-store"))
