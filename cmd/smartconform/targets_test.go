@@ -103,7 +103,7 @@ func validateJUnit(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal("xmllint is not installed: run `make tools`")
 	}
-	if out, err := exec.Command(xmllint, "--noout", "--schema", "../../../shared/schemas/junit-10.xsd", path).CombinedOutput(); err != nil {
+	if out, err := exec.Command(xmllint, "--noout", "--schema", "../../.github/junit-10.xsd", path).CombinedOutput(); err != nil {
 		t.Errorf("%s is not valid JUnit: %v\n%s", path, err, out)
 	}
 }
