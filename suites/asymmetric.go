@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	. "github.com/smartconform/smartconform/suites/engine"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,14 +22,9 @@ import (
 	"github.com/smartconform/smartconform/suites/config"
 )
 
-// SkewMargin is how far past or ahead a time claim is set when it must be
-// refused: RFC 7519 lets a server allow "a few minutes" of clock skew, and
-// common libraries default to five, so 15 minutes is beyond any of them.
-const SkewMargin = 15 * time.Minute
-
 // private_key_jwt: RFC 7523 client assertions as SMART App Launch 2.2
 // profiles them (client-confidential-asymmetric).
-var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 7523 assertions)", func() {
+var _ = Area(20, "private_key_jwt", "Client authentication: private_key_jwt (RFC 7523 assertions)", func() {
 
 	positive := func(alg jose.SignatureAlgorithm) func(t *T) {
 		return func(t *T) {
@@ -38,7 +33,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 			if i < 0 {
 				t.Skip(fmt.Sprintf("no %s key is configured for the private_key_jwt client", alg))
 			}
-			if d, err := t.env.discovery(t.ctx); err == nil {
+			if d, err := t.DiscoveryIfAny(); err == nil {
 				if algs := d.StringList("token_endpoint_auth_signing_alg_values_supported"); len(algs) > 0 && !slices.Contains(algs, string(alg)) {
 					t.Skip(fmt.Sprintf("the server does not advertise %s (it advertises %v)", alg, algs))
 				}
@@ -53,6 +48,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 
 	Case(Meta{
 		ID:          "ASYM-POS-01",
+		Baseline:    true,
 		Title:       "A valid RS384 client assertion is accepted",
 		Requirement: "A client_credentials request authenticated by a valid RS384-signed assertion (iss = sub = client_id, aud = token URL, exp within five minutes, fresh jti, registered kid) gets an access token, unless the server's token_endpoint_auth_signing_alg_values_supported leaves RS384 out.",
 		Level:       MUST,
@@ -73,18 +69,19 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Hint:        "ES384 signatures in a JWS are the 96-octet R||S concatenation (RFC 7518 §3.4), not DER; a verifier expecting DER refuses every valid ES384 assertion.",
 	}, positive(jose.ES384))
 
-	Case(Meta{
-		ID:          "ASYM-KID-01",
-		Title:       "An assertion whose kid names no registered key is rejected",
-		Requirement: "An assertion signed by the registered key but carrying a kid that matches none of the client's keys fails verification and is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refAsymVerify, refRFC6749Error},
-		Hint: "The server seems to try every key of the client when the kid matches none; SMART says verification fails when no key matches the kid.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		a := t.Assertion(fixtures.WithKID("smartconform-unknown-" + fixtures.NewJTI()[:8]))
-		t.ExpectRejected(t.Do(t.AssertionRequest(a)), InvalidClient)
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-KID-01",
+			Title:       "An assertion whose kid names no registered key is rejected",
+			Requirement: "An assertion signed by the registered key but carrying a kid that matches none of the client's keys fails verification and is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refAsymVerify, refRFC6749Error},
+			Hint:        "The server seems to try every key of the client when the kid matches none; SMART says verification fails when no key matches the kid.",
+		},
+			Sends:    Spoil(fixtures.WithKID("smartconform-unknown-" + fixtures.NewJTI()[:8])),
+			ProvenBy: "accept-unknown-kid",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-ALG-01",
@@ -122,31 +119,32 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		t.ExpectRejected(t.Do(t.AssertionRequest(a.Compact)), InvalidClient)
 	})
 
-	Case(Meta{
-		ID:          "ASYM-ALG-02",
-		Title:       "An unsecured assertion (alg none) is rejected",
-		Requirement: "An assertion with alg none and no signature (spelled none and None) is never accepted.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refRFC7518None, RFC(8725, "2.1"), refAsymVerify},
-		Hint: "The JWT library is accepting unsecured JWS. Pass the verifier an explicit allowlist of algorithms (RS384, ES384) taken from configuration, never from the token header.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		for _, spelling := range []string{"none", "None"} {
-			t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.AlgNone(spelling)))), InvalidClient)
-		}
-	})
-
-	Case(Meta{
-		ID:          "ASYM-EXP-01",
-		Title:       "An expired assertion is rejected",
-		Requirement: "An assertion whose exp passed fifteen minutes ago (well beyond the few minutes of clock skew a server may allow) is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refAsymAuth, refRFC6749Error},
-		Hint: "The server is not comparing exp with its clock (allowing a clock skew of a few minutes at most).",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.Expired(SkewMargin)))), InvalidClient)
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-ALG-02",
+			Title:       "An unsecured assertion (alg none) is rejected",
+			Requirement: "An assertion with alg none and no signature (spelled none and None) is never accepted.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refRFC7518None, RFC(8725, "2.1"), refAsymVerify},
+			Hint:        "The JWT library is accepting unsecured JWS. Pass the verifier an explicit allowlist of algorithms (RS384, ES384) taken from configuration, never from the token header.",
+		},
+			Sends: func() [][]fixtures.Mutation {
+				return [][]fixtures.Mutation{{fixtures.AlgNone("none")}, {fixtures.AlgNone("None")}}
+			},
+			ProvenBy: "accept-alg-none",
+		},
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-EXP-01",
+			Title:       "An expired assertion is rejected",
+			Requirement: "An assertion whose exp passed fifteen minutes ago (well beyond the few minutes of clock skew a server may allow) is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refAsymAuth, refRFC6749Error},
+			Hint:        "The server is not comparing exp with its clock (allowing a clock skew of a few minutes at most).",
+		},
+			Sends:    Spoil(fixtures.Expired(SkewMargin)),
+			ProvenBy: "accept-expired",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-BEARER-01",
@@ -181,53 +179,52 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		a := t.Assertion()
 		first := t.Do(t.AssertionRequest(a))
 		if first.Status != http.StatusOK || first.Str("access_token") == "" {
-			t.NotRun(fmt.Sprintf("the first use of the assertion was refused (%s), so a replay cannot be shown", describeRejection(first)))
+			t.NotRun(fmt.Sprintf("the first use of the assertion was refused (%s), so a replay cannot be shown", DescribeAnswer(first)))
 		}
 		second := t.AssertionRequest(a)
 		second.Label = "Token request (the same assertion again)"
 		t.ExpectRejected(t.Do(second), InvalidClient.At(lvl))
 	})
 
-	Case(Meta{
-		ID:          "ASYM-SIG-01",
-		Title:       "An assertion with a corrupted signature is rejected",
-		Requirement: "An assertion whose signature does not verify with the key its kid names is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refAsymVerify},
-		Hint: "The server reads the claims without verifying the signature.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.CorruptSignature()))), InvalidClient)
-	})
-
-	Case(Meta{
-		ID:          "ASYM-AUD-01",
-		Title:       "An assertion for another audience is rejected",
-		Requirement: "An assertion whose aud is not the token endpoint URL is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refAsymAuth},
-		Hint: "The server does not compare aud with its own token endpoint URL, so an assertion minted for another server can be used here.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("aud", "https://smartconform.invalid/token")))), InvalidClient)
-	})
-
 	// ---- header: kid, key, alg ----
 
-	Case(Meta{
-		ID:          "ASYM-KID-02",
-		Title:       "An assertion without a kid is rejected",
-		Requirement: "An assertion whose header has no kid is refused with invalid_client: SMART requires kid, and key selection fails when no key matches it.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs:     []Ref{refAsymAuth, refAsymVerify, refRFC6749Error},
-		Policy:   "AMB-ASYM-2: SMART (v2 and Bulk Data v1) requires kid, so rejection is a MUST under smart-v2 and smart-v1; plain RFC 7523 does not, so accepting it only warns under oauth.",
-		Profiles: map[string]Level{ProfileOAuth: SHOULD},
-		Hint:     "The server falls back to trying every registered key when kid is absent. SMART selects the key by kid and fails verification when none matches; trying all keys also hides client bugs that break on key rotation.",
-	}, func(t *T) {
-		lvl := t.ProfileLevel()
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutHeader("kid")))), InvalidClient.At(lvl))
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-SIG-01",
+			Title:       "An assertion with a corrupted signature is rejected",
+			Requirement: "An assertion whose signature does not verify with the key its kid names is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refAsymVerify},
+			Hint:        "The server reads the claims without verifying the signature.",
+		},
+			Sends:    Spoil(fixtures.CorruptSignature()),
+			ProvenBy: "accept-bad-signature",
+		},
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-AUD-01",
+			Title:       "An assertion for another audience is rejected",
+			Requirement: "An assertion whose aud is not the token endpoint URL is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refAsymAuth},
+			Hint:        "The server does not compare aud with its own token endpoint URL, so an assertion minted for another server can be used here.",
+		},
+			Sends:    Spoil(fixtures.WithClaim("aud", "https://smartconform.invalid/token")),
+			ProvenBy: "accept-wrong-aud",
+		},
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-KID-02",
+			Title:       "An assertion without a kid is rejected",
+			Requirement: "An assertion whose header has no kid is refused with invalid_client: SMART requires kid, and key selection fails when no key matches it.",
+			Level:       MUST,
+			Refs:        []Ref{refAsymAuth, refAsymVerify, refRFC6749Error},
+			Policy:      "AMB-ASYM-2: SMART (v2 and Bulk Data v1) requires kid, so rejection is a MUST under smart-v2 and smart-v1; plain RFC 7523 does not, so accepting it only warns under oauth.",
+			Profiles:    map[string]Level{ProfileOAuth: SHOULD},
+			Hint:        "The server falls back to trying every registered key when kid is absent. SMART selects the key by kid and fails verification when none matches; trying all keys also hides client bugs that break on key rotation.",
+		},
+			Sends:    Spoil(fixtures.WithoutHeader("kid")),
+			ProvenBy: "accept-missing-kid",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-KID-03",
@@ -239,7 +236,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
 		spec := t.AsymSpec(0)
-		foreign, err := foreignKey(spec.Key.Alg)
+		foreign, err := ForeignKey(spec.Key.Alg)
 		if err != nil {
 			t.Errorf("could not generate a key: %v", err)
 		}
@@ -289,7 +286,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Hint:   "The verifier accepts any algorithm its library knows instead of the advertised set. Keep the allowlist equal to what discovery advertises, so clients and server agree on what is accepted.",
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
-		if d, err := t.env.discovery(t.ctx); err == nil && slices.Contains(d.StringList("token_endpoint_auth_signing_alg_values_supported"), "RS256") {
+		if d, err := t.DiscoveryIfAny(); err == nil && slices.Contains(d.StringList("token_endpoint_auth_signing_alg_values_supported"), "RS256") {
 			t.Skip("the server advertises RS256")
 		}
 		i := slices.IndexFunc(t.Target().Asym.Keys, func(k fixtures.SigningKey) bool { return fixtures.KeyTypeOf(k.JWK.Key) == "RSA" })
@@ -308,17 +305,19 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 
 	// ---- claims: exp, nbf, iat, aud, iss, sub, jti ----
 
-	Case(Meta{
-		ID:          "ASYM-EXP-02",
-		Title:       "An assertion without exp is rejected",
-		Requirement: "An assertion with no exp claim is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refAsymAuth},
-		Hint: "The server checks exp only when it is present, so an assertion without exp never expires and can be used forever once captured.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("exp")))), InvalidClient)
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-EXP-02",
+			Title:       "An assertion without exp is rejected",
+			Requirement: "An assertion with no exp claim is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refAsymAuth},
+			Hint:        "The server checks exp only when it is present, so an assertion without exp never expires and can be used forever once captured.",
+		},
+			Sends:    Spoil(fixtures.WithoutClaim("exp")),
+			ProvenBy: "accept-missing-exp",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-EXP-03",
@@ -334,18 +333,22 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		t.ExpectRejected(t.Do(t.AssertionRequest(a)), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client"}, Level: SHOULD})
 	})
 
-	Case(Meta{
-		ID:          "ASYM-NBF-01",
-		Title:       "An assertion not valid until fifteen minutes from now is rejected",
-		Requirement: "An assertion whose nbf is fifteen minutes in the future (well beyond any clock skew) is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs:   []Ref{refRFC7523Claims, RFC(7519, "4.1.5")},
-		Policy: "RFC 7519 §4.1.5 lets a server allow \"some small leeway, usually no more than a few minutes\" (.NET defaults to 5 minutes), so the nbf is 15 minutes ahead: no conformant leeway covers it.",
-		Hint:   "The server ignores nbf. RFC 7523 requires a JWT not to be accepted before its nbf (allowing a small skew).",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("nbf", time.Now().Add(SkewMargin).Unix())))), InvalidClient)
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-NBF-01",
+			Title:       "An assertion not valid until fifteen minutes from now is rejected",
+			Requirement: "An assertion whose nbf is fifteen minutes in the future (well beyond any clock skew) is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, RFC(7519, "4.1.5")},
+			Policy:      "RFC 7519 §4.1.5 lets a server allow \"some small leeway, usually no more than a few minutes\" (.NET defaults to 5 minutes), so the nbf is 15 minutes ahead: no conformant leeway covers it.",
+			Hint:        "The server ignores nbf. RFC 7523 requires a JWT not to be accepted before its nbf (allowing a small skew).",
+		},
+			Sends: func() [][]fixtures.Mutation {
+				return [][]fixtures.Mutation{{fixtures.WithClaim("nbf", time.Now().Add(SkewMargin).Unix())}}
+			},
+			ProvenBy: "accept-future-nbf",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-IAT-01",
@@ -361,17 +364,19 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		t.ExpectRejected(t.Do(t.AssertionRequest(a)), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client"}, Level: SHOULD})
 	})
 
-	Case(Meta{
-		ID:          "ASYM-AUD-02",
-		Title:       "An assertion without aud is rejected",
-		Requirement: "An assertion with no aud claim is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refAsymAuth},
-		Hint: "The server checks aud only when present, so an assertion minted for no audience in particular is accepted by every server that trusts the key.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("aud")))), InvalidClient)
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-AUD-02",
+			Title:       "An assertion without aud is rejected",
+			Requirement: "An assertion with no aud claim is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refAsymAuth},
+			Hint:        "The server checks aud only when present, so an assertion minted for no audience in particular is accepted by every server that trusts the key.",
+		},
+			Sends:    Spoil(fixtures.WithoutClaim("aud")),
+			ProvenBy: "accept-missing-aud",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-AUD-03",
@@ -384,44 +389,44 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
 		r := t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("aud", []any{t.TokenURL()}))))
-		t.Should("answer", "200 with an access token", describeRejection(r), Equal("200"))
+		t.Should("answer", "200 with an access token", DescribeAnswer(r), Equal("200"))
 	})
 
-	Case(Meta{
-		ID:          "ASYM-ISS-01",
-		Title:       "An assertion whose iss is not the client_id is rejected",
-		Requirement: "An assertion whose iss differs from the client_id (sub correct) is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refAsymAuth, refAsymVerify},
-		Hint: "The server identifies the client by sub and never looks at iss. SMART requires iss = sub = client_id.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("iss", "smartconform-not-the-client")))), InvalidClient)
-	})
-
-	Case(Meta{
-		ID:          "ASYM-SUB-01",
-		Title:       "An assertion whose sub is not the client_id is rejected",
-		Requirement: "An assertion whose sub differs from the client_id (iss correct) is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, RFC(7523, "3.2"), refAsymAuth},
-		Hint: "The server checks that sub is present but does not compare it with the client_id; RFC 7523 §3 requires sub to be the client_id for client authentication.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithClaim("sub", "smartconform-not-the-client")))), InvalidClient)
-	})
-
-	Case(Meta{
-		ID:          "ASYM-SUB-02",
-		Title:       "An assertion without sub is rejected",
-		Requirement: "An assertion with no sub claim is refused with invalid_client.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs: []Ref{refRFC7523Claims, refAsymAuth},
-		Hint: "The server compares sub with the client_id only when sub is present; RFC 7523 §3 makes sub mandatory.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("sub")))), InvalidClient)
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-ISS-01",
+			Title:       "An assertion whose iss is not the client_id is rejected",
+			Requirement: "An assertion whose iss differs from the client_id (sub correct) is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refAsymAuth, refAsymVerify},
+			Hint:        "The server identifies the client by sub and never looks at iss. SMART requires iss = sub = client_id.",
+		},
+			Sends:    Spoil(fixtures.WithClaim("iss", "smartconform-not-the-client")),
+			ProvenBy: "accept-iss-mismatch",
+		},
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-SUB-01",
+			Title:       "An assertion whose sub is not the client_id is rejected",
+			Requirement: "An assertion whose sub differs from the client_id (iss correct) is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, RFC(7523, "3.2"), refAsymAuth},
+			Hint:        "The server checks that sub is present but does not compare it with the client_id; RFC 7523 §3 requires sub to be the client_id for client authentication.",
+		},
+			Sends:    Spoil(fixtures.WithClaim("sub", "smartconform-not-the-client")),
+			ProvenBy: "accept-sub-mismatch",
+		},
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-SUB-02",
+			Title:       "An assertion without sub is rejected",
+			Requirement: "An assertion with no sub claim is refused with invalid_client.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7523Claims, refAsymAuth},
+			Hint:        "The server compares sub with the client_id only when sub is present; RFC 7523 §3 makes sub mandatory.",
+		},
+			Sends:    Spoil(fixtures.WithoutClaim("sub")),
+			ProvenBy: "accept-missing-sub",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-CID-01",
@@ -441,20 +446,21 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		t.ExpectRejected(t.Do(t.AssertionRequest(a.Compact)), InvalidClient)
 	})
 
-	Case(Meta{
-		ID:          "ASYM-JTI-02",
-		Title:       "An assertion without jti is rejected",
-		Requirement: "An assertion with no jti claim is refused with invalid_client, since the required replay check cannot be made.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs:     []Ref{refAsymAuth, refAsymVerify, refRFC7523Claims},
-		Policy:   "AMB-ASYM-5: SMART requires jti (MUST under smart-v2 and smart-v1); RFC 7523 makes it optional, so acceptance only warns under oauth.",
-		Profiles: map[string]Level{ProfileOAuth: SHOULD},
-		Hint:     "The server treats jti as optional, so an assertion without one can be replayed until it expires.",
-	}, func(t *T) {
-		lvl := t.ProfileLevel()
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(t.AssertionRequest(t.Assertion(fixtures.WithoutClaim("jti")))), InvalidClient.At(lvl))
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-JTI-02",
+			Title:       "An assertion without jti is rejected",
+			Requirement: "An assertion with no jti claim is refused with invalid_client, since the required replay check cannot be made.",
+			Level:       MUST,
+			Refs:        []Ref{refAsymAuth, refAsymVerify, refRFC7523Claims},
+			Policy:      "AMB-ASYM-5: SMART requires jti (MUST under smart-v2 and smart-v1); RFC 7523 makes it optional, so acceptance only warns under oauth.",
+			Profiles:    map[string]Level{ProfileOAuth: SHOULD},
+			Hint:        "The server treats jti as optional, so an assertion without one can be replayed until it expires.",
+		},
+			Sends:    Spoil(fixtures.WithoutClaim("jti")),
+			ProvenBy: "accept-missing-jti",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-JTI-03",
@@ -475,7 +481,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		good := t.AssertionRequest(t.Assertion(fixtures.WithClaim("jti", jti)))
 		good.Label = "Token request (valid, the same jti X)"
 		r := t.Do(good)
-		t.Should("answer to the valid assertion", "200 with an access token: the refused assertion must not have burnt the jti", describeRejection(r), Equal("200"))
+		t.Should("answer to the valid assertion", "200 with an access token: the refused assertion must not have burnt the jti", DescribeAnswer(r), Equal("200"))
 	})
 
 	// ---- the request: client_assertion_type, client_assertion, client_id ----
@@ -490,35 +496,36 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Hint:   "The server ignores client_assertion_type and parses whatever is in client_assertion as a JWT; check it equals the jwt-bearer URN exactly.",
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
-		r := withForm(t.AssertionRequest(t.Assertion()), "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:saml2-bearer")
+		r := WithForm(t.AssertionRequest(t.Assertion()), "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:saml2-bearer")
 		t.ExpectRejected(t.Do(r), InvalidClient)
 	})
 
-	Case(Meta{
-		ID:          "ASYM-REQ-02",
-		Title:       "A client_assertion without client_assertion_type is rejected",
-		Requirement: "A request carrying a valid client_assertion but no client_assertion_type is refused.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs:   []Ref{refRFC7521Auth, RFC(7523, "2.2")},
-		Policy: "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client or invalid_request.",
-		Hint:   "The server treats client_assertion_type as optional. RFC 7521 §4.2 makes both parameters required.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(withForm(t.AssertionRequest(t.Assertion()), "client_assertion_type")), InvalidClient)
-	})
-
-	Case(Meta{
-		ID:          "ASYM-REQ-03",
-		Title:       "A client_assertion_type without client_assertion is rejected",
-		Requirement: "A request carrying client_assertion_type but no client_assertion is refused with a §5.2 error, not a server error.",
-		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs:   []Ref{refRFC7521Auth, refRFC6749Error},
-		Policy: "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client or invalid_request.",
-		Hint:   "The handler assumes client_assertion is present once client_assertion_type is; a missing parameter must produce invalid_request or invalid_client, never a 500.",
-	}, func(t *T) {
-		t.RequireBaseline(PrivateKeyJWT)
-		t.ExpectRejected(t.Do(withForm(t.AssertionRequest(t.Assertion()), "client_assertion")), InvalidClient)
-	})
+	AssertionCases(
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-REQ-02",
+			Title:       "A client_assertion without client_assertion_type is rejected",
+			Requirement: "A request carrying a valid client_assertion but no client_assertion_type is refused.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7521Auth, RFC(7523, "2.2")},
+			Policy:      "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client or invalid_request.",
+			Hint:        "The server treats client_assertion_type as optional. RFC 7521 §4.2 makes both parameters required.",
+		},
+			Request:  func(r Request) Request { return WithForm(r, "client_assertion_type") },
+			ProvenBy: "accept-missing-assertion-type",
+		},
+		AssertionCase{Meta: Meta{
+			ID:          "ASYM-REQ-03",
+			Title:       "A client_assertion_type without client_assertion is rejected",
+			Requirement: "A request carrying client_assertion_type but no client_assertion is refused with a §5.2 error, not a server error.",
+			Level:       MUST,
+			Refs:        []Ref{refRFC7521Auth, refRFC6749Error},
+			Policy:      "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client or invalid_request.",
+			Hint:        "The handler assumes client_assertion is present once client_assertion_type is; a missing parameter must produce invalid_request or invalid_client, never a 500.",
+		},
+			Request:  func(r Request) Request { return WithForm(r, "client_assertion") },
+			ProvenBy: "server-error-on-missing-assertion",
+		},
+	)
 
 	Case(Meta{
 		ID:          "ASYM-REQ-04",
@@ -561,7 +568,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 				break
 			}
 		}
-		t.ExpectRejected(t.Do(withForm(t.AssertionRequest(t.Assertion()), "client_id", other)), InvalidClient)
+		t.ExpectRejected(t.Do(WithForm(t.AssertionRequest(t.Assertion()), "client_id", other)), InvalidClient)
 	})
 
 	Case(Meta{
@@ -580,7 +587,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		}
 		spec := t.AsymSpec(0)
 		spec.Key = rogue
-		if !loopbackURL(spec.TokenURL) {
+		if !LoopbackURL(spec.TokenURL) {
 			// A remote server could only reach a harness listener through
 			// its own loopback: never point it there. A name under .invalid
 			// (RFC 2606) resolves nowhere, so a fetch cannot succeed; the
@@ -630,7 +637,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		t.RequireBaseline(PrivateKeyJWT)
 		r := t.AssertionRequest(t.Assertion())
 		q := url.Values{"client_assertion_type": r.Form["client_assertion_type"], "client_assertion": r.Form["client_assertion"]}
-		r = withForm(withForm(r, "client_assertion"), "client_assertion_type")
+		r = WithForm(WithForm(r, "client_assertion"), "client_assertion_type")
 		r.URL += "?" + q.Encode()
 		r.Label = "Token request (assertion in the URL query)"
 		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, Level: SHOULD})
@@ -646,7 +653,7 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		Hint:   "The server treats the RFC 7523 §2.1 authorization grant as if it were client authentication. A backend client must send grant_type=client_credentials with client_assertion_type and client_assertion.",
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
-		if d, err := t.env.discovery(t.ctx); err == nil && slices.Contains(d.StringList("grant_types_supported"), fixtures.JWTBearerGrant) {
+		if d, err := t.DiscoveryIfAny(); err == nil && slices.Contains(d.StringList("grant_types_supported"), fixtures.JWTBearerGrant) {
 			t.Skip("the server advertises the jwt-bearer grant")
 		}
 		a := t.Assertion()
@@ -656,23 +663,3 @@ var _ = Area("private_key_jwt", "Client authentication: private_key_jwt (RFC 752
 		}), Rejection{Statuses: []int{400, 401}, Codes: []string{"unsupported_grant_type", "invalid_client"}, Level: SHOULD})
 	})
 })
-
-var (
-	foreignMu   sync.Mutex
-	foreignKeys = map[jose.SignatureAlgorithm]fixtures.SigningKey{}
-)
-
-// foreignKey is a key registered nowhere, generated once per process (RSA
-// key generation is slow, and the detection matrix runs the suite often).
-func foreignKey(alg jose.SignatureAlgorithm) (fixtures.SigningKey, error) {
-	foreignMu.Lock()
-	defer foreignMu.Unlock()
-	if k, ok := foreignKeys[alg]; ok {
-		return k, nil
-	}
-	k, err := fixtures.NewSigningKey(alg, "smartconform-foreign")
-	if err == nil {
-		foreignKeys[alg] = k
-	}
-	return k, err
-}

@@ -4,7 +4,8 @@ import (
 	"testing"
 
 	"github.com/smartconform/smartconform/fixtures"
-	"github.com/smartconform/smartconform/suites"
+	_ "github.com/smartconform/smartconform/suites" // registers the cases
+	"github.com/smartconform/smartconform/suites/engine"
 )
 
 // The verdicts of a concurrent run equal those of a serial run, on the
@@ -15,8 +16,8 @@ func TestConcurrentVerdictsEqualSerialVerdicts(t *testing.T) {
 		if name != "" {
 			faults = []string{name}
 		}
-		serial := verdicts(runAgainst(t, suites.Options{Concurrency: 1}, faults...))
-		concurrent := verdicts(runAgainst(t, suites.Options{Concurrency: 8}, faults...))
+		serial := verdicts(runAgainst(t, engine.Options{Concurrency: 1}, faults...))
+		concurrent := verdicts(runAgainst(t, engine.Options{Concurrency: 8}, faults...))
 		for id, want := range serial {
 			if concurrent[id] != want {
 				t.Errorf("fault %q: case %s is %s serially, %s at concurrency 8", name, id, want, concurrent[id])

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	. "github.com/smartconform/smartconform/suites/engine"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,7 +14,7 @@ import (
 
 // Discovery: the smart-configuration document (SMART App Launch 2.2
 // Conformance; Asymmetric client auth, Discovery Requirements).
-var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
+var _ = Area(10, "discovery", "Discovery: .well-known/smart-configuration", func() {
 
 	Case(Meta{
 		ID:          "DISC-WK-01",
@@ -26,12 +27,12 @@ var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
 		if t.Target().BaseURL == "" {
 			t.Skip("no fhirBaseUrl is configured (the token endpoint is configured directly)")
 		}
-		r := t.Do(Request{Label: "Discovery", Method: http.MethodGet, URL: t.env.discoveryURL(), Header: http.Header{"Accept": {"application/json"}}})
+		r := t.Do(Request{Label: "Discovery", Method: http.MethodGet, URL: t.DiscoveryURL(), Header: http.Header{"Accept": {"application/json"}}})
 		if !t.Must("status", "200", r.Status, Equal(200)) {
 			return
 		}
 		t.Must("media type", "application/json (a charset parameter is allowed)", r.MediaType(), Equal("application/json"))
-		if !t.Must("body", "a JSON object", errString(r.JSONErr), BeEmpty()) {
+		if !t.Must("body", "a JSON object", ErrText(r.JSONErr), BeEmpty()) {
 			return
 		}
 		te := r.Str("token_endpoint")
@@ -80,13 +81,13 @@ var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
 				h.Set("Accept", accept)
 				label = "Discovery (Accept: " + accept + ")"
 			}
-			r := t.Do(Request{Label: label, Method: http.MethodGet, URL: t.env.discoveryURL(), Header: h})
+			r := t.Do(Request{Label: label, Method: http.MethodGet, URL: t.DiscoveryURL(), Header: h})
 			what := " (Accept: " + accept + ")"
 			if !t.Must("status"+what, "200", r.Status, Equal(200)) {
 				continue
 			}
 			t.Must("media type"+what, "application/json (a charset parameter is allowed)", r.MediaType(), Equal("application/json"))
-			t.Must("body"+what, "a JSON object", errString(r.JSONErr), BeEmpty())
+			t.Must("body"+what, "a JSON object", ErrText(r.JSONErr), BeEmpty())
 		}
 	})
 
@@ -179,7 +180,7 @@ var _ = Area("discovery", "Discovery: .well-known/smart-configuration", func() {
 			t.Skip("the server does not advertise client-public (browser apps)")
 		}
 		origin := "https://smartconform.invalid"
-		r := t.Do(Request{Label: "Discovery (cross-origin)", Method: http.MethodGet, URL: t.env.discoveryURL(), Header: http.Header{"Accept": {"application/json"}, "Origin": {origin}}})
+		r := t.Do(Request{Label: "Discovery (cross-origin)", Method: http.MethodGet, URL: t.DiscoveryURL(), Header: http.Header{"Accept": {"application/json"}, "Origin": {origin}}})
 		t.Level("Access-Control-Allow-Origin", "* or "+origin+" (SMART: browser apps read discovery cross-origin)", r.Header.Get("Access-Control-Allow-Origin"), BeElementOf("*", origin))
 	})
 })

@@ -2,22 +2,23 @@ package suites
 
 import (
 	"fmt"
+	. "github.com/smartconform/smartconform/suites/engine"
 
 	. "github.com/onsi/gomega"
 )
 
 // Error responses beyond what every negative case checks (RFC 6749 §5.2).
-var _ = Area("errors", "Error responses", func() {
+var _ = Area(80, "errors", "Error responses", func() {
 
 	// refused sends a valid request with an unknown grant_type: a refusal
 	// every server gives, whatever its validation order.
 	refused := func(t *T) *Response {
 		_, r := t.AnyValidRequest()
-		r = withForm(r, "grant_type", "urn:smartconform:unknown-grant")
+		r = WithForm(r, "grant_type", "urn:smartconform:unknown-grant")
 		r.Label = "Token request (unknown grant_type)"
 		resp := t.Do(r)
 		if resp.Status < 400 {
-			t.NotRun(fmt.Sprintf("the request was not refused (%s; see TEP-GT-02)", describeRejection(resp)))
+			t.NotRun(fmt.Sprintf("the request was not refused (%s; see TEP-GT-02)", DescribeAnswer(resp)))
 		}
 		return resp
 	}
@@ -32,7 +33,7 @@ var _ = Area("errors", "Error responses", func() {
 		Hint:   "Only successful token responses get the cache headers. Set Cache-Control: no-store and Pragma: no-cache on every token endpoint response.",
 	}, func(t *T) {
 		r := refused(t)
-		t.checkNoStore(SHOULD, r)
+		t.ExpectNoStore(SHOULD, r)
 	})
 
 	Case(Meta{

@@ -1,9 +1,13 @@
 package suites
 
-import "net/url"
+import (
+	"net/url"
+
+	. "github.com/smartconform/smartconform/suites/engine"
+)
 
 // Public clients (token_endpoint_auth_method none).
-var _ = Area("public-client", "Public clients", func() {
+var _ = Area(40, "public-client", "Public clients", func() {
 
 	Case(Meta{
 		ID:          "PUB-CC-01",

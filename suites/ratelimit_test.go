@@ -12,8 +12,9 @@ import (
 
 	"github.com/smartconform/smartconform/fixtures"
 	"github.com/smartconform/smartconform/reporter"
-	"github.com/smartconform/smartconform/suites"
+	_ "github.com/smartconform/smartconform/suites" // registers the cases
 	"github.com/smartconform/smartconform/suites/config"
+	"github.com/smartconform/smartconform/suites/engine"
 )
 
 // throttled fronts a reference server and answers 429 (Retry-After: 1) to
@@ -56,7 +57,7 @@ func TestA429IsWaitedOutNotJudged(t *testing.T) {
 	tg := config.ForServer("throttled", front+fixtures.FHIRPath, srv.Creds, nil)
 	tg.TokenURL = srv.TokenURL // the token endpoint (and so every aud) is the server's own
 	start := time.Now()
-	rep, err := suites.Run(suites.Options{Target: tg, Version: "test", Focus: []string{"DISC-WK-01"}})
+	rep, err := engine.Run(engine.Options{Target: tg, Version: "test", Focus: []string{"DISC-WK-01"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestA429OnAnAssertionIsNotReplayed(t *testing.T) {
 	}
 	defer srv.Close()
 	tg := config.ForServer("throttled", srv.BaseURL, srv.Creds, nil)
-	rep, err := suites.Run(suites.Options{Target: tg, Version: "test", Concurrency: 1, Focus: []string{"ASYM-EXP-01"}})
+	rep, err := engine.Run(engine.Options{Target: tg, Version: "test", Concurrency: 1, Focus: []string{"ASYM-EXP-01"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestRateSpacesRequests(t *testing.T) {
 	}
 	defer srv.Close()
 	start := time.Now()
-	rep, err := suites.Run(suites.Options{Target: config.ForServer("r", srv.BaseURL, srv.Creds, nil), Version: "test", Rate: 20, Concurrency: 8,
+	rep, err := engine.Run(engine.Options{Target: config.ForServer("r", srv.BaseURL, srv.Creds, nil), Version: "test", Rate: 20, Concurrency: 8,
 		Focus: []string{"ASYM-KID-01", "ASYM-EXP-01", "ASYM-SIG-01", "ASYM-AUD-01", "DISC-WK-01"}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,7 @@
 package suites
 
+import . "github.com/smartconform/smartconform/suites/engine"
+
 // Spec references used by several cases. Each names the section a case checks.
 var (
 	refConfWellKnown = SAL("conformance.html", "using-well-known", "Conformance: Using well-known")

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	. "github.com/smartconform/smartconform/suites/engine"
 	"slices"
 	"strings"
 
@@ -10,7 +11,7 @@ import (
 
 // Scopes in client_credentials requests (SMART App Launch 2.2 Scopes and
 // Launch Context; Backend Services; RFC 6749 §3.3).
-var _ = Area("scopes", "Scopes", func() {
+var _ = Area(70, "scopes", "Scopes", func() {
 
 	// granted is the granted scope of a token response: its scope member,
 	// or (RFC 6749 §3.3: omitted means as requested) the requested one.
@@ -31,9 +32,9 @@ var _ = Area("scopes", "Scopes", func() {
 		Hint:   "The server grants whatever resource type name it is given. Check the resource type against the ones it serves and the client's pre-authorization.",
 	}, func(t *T) {
 		_, r := t.AnyValidRequest()
-		unknown := firstScopeContext(t.Target().Scope) + "/SmartconformUnknownResource.rs"
+		unknown := FirstScopeContext(t.Target().Scope) + "/SmartconformUnknownResource.rs"
 		scope := t.Target().Scope + " " + unknown
-		r = withForm(r, "scope", scope)
+		r = WithForm(r, "scope", scope)
 		r.Label = "Token request (an unknown resource type added to scope)"
 		resp := t.Do(r)
 		if resp.Status == 200 {
@@ -56,7 +57,7 @@ var _ = Area("scopes", "Scopes", func() {
 		// What the server grants when no scope is asked for: a server may
 		// replace a malformed scope with these defaults (AMB-SCOPE-2), so a
 		// default is never held against it.
-		noScope := withForm(r, "scope")
+		noScope := WithForm(r, "scope")
 		noScope.Label = "Token request (no scope: the server's defaults)"
 		var defaults []string
 		if d := t.Do(noScope); d.Status == 200 {
@@ -65,7 +66,7 @@ var _ = Area("scopes", "Scopes", func() {
 		_, r = t.AnyValidRequest()
 		parts := []string{"system/Patient.rs", "system/Observation.rs"}
 		scope := strings.Join(parts, ",")
-		r = withForm(r, "scope", scope)
+		r = WithForm(r, "scope", scope)
 		r.Label = "Token request (comma-separated scope)"
 		resp := t.Do(r)
 		if resp.Status == 200 {
@@ -92,11 +93,11 @@ var _ = Area("scopes", "Scopes", func() {
 			t.Skip("the server does not advertise " + capability)
 		}
 		_, r := t.AnyValidRequest()
-		scope, ok := convertScope(t.Target().Scope, v2)
+		scope, ok := ConvertScope(t.Target().Scope, v2)
 		if !ok {
 			t.Skip(fmt.Sprintf("the configured scope %q has no equivalent in the other syntax", t.Target().Scope))
 		}
-		r = withForm(r, "scope", scope)
+		r = WithForm(r, "scope", scope)
 		r.Label = "Token request (scope " + scope + ")"
 		resp := t.Do(r)
 		t.ExpectToken(resp)
@@ -130,7 +131,7 @@ var _ = Area("scopes", "Scopes", func() {
 		}
 		var v1 []string
 		for _, g := range granted(r, scope) {
-			if isV1Scope(g) {
+			if IsV1Scope(g) {
 				v1 = append(v1, g)
 			}
 		}

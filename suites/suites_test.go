@@ -7,17 +7,18 @@ import (
 
 	"github.com/smartconform/smartconform/fixtures"
 	"github.com/smartconform/smartconform/reporter"
-	"github.com/smartconform/smartconform/suites"
+	_ "github.com/smartconform/smartconform/suites" // registers the cases
 	"github.com/smartconform/smartconform/suites/config"
+	"github.com/smartconform/smartconform/suites/engine"
 )
 
-func runAgainst(t *testing.T, o suites.Options, faults ...string) *reporter.Report {
+func runAgainst(t *testing.T, o engine.Options, faults ...string) *reporter.Report {
 	t.Helper()
 	return runOn(t, o, false, faults...)
 }
 
 // runOn runs the suite against a reference server, over TLS if useTLS.
-func runOn(t *testing.T, o suites.Options, useTLS bool, faults ...string) *reporter.Report {
+func runOn(t *testing.T, o engine.Options, useTLS bool, faults ...string) *reporter.Report {
 	t.Helper()
 	fs, err := fixtures.ParseFaults(faults)
 	if err != nil {
@@ -32,7 +33,7 @@ func runOn(t *testing.T, o suites.Options, useTLS bool, faults ...string) *repor
 		o.Target = config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM)
 	}
 	o.Version, o.Reference, o.Faults = "test", true, faults
-	rep, err := suites.Run(o)
+	rep, err := engine.Run(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +52,7 @@ func verdicts(rep *reporter.Report) map[string]reporter.Status {
 }
 
 func TestCatalogueIsValid(t *testing.T) {
-	cat, err := suites.Catalogue()
+	cat, err := engine.Catalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func TestCatalogueIsValid(t *testing.T) {
 
 func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
-		rep := runOn(t, suites.Options{}, useTLS)
+		rep := runOn(t, engine.Options{}, useTLS)
 		for _, c := range rep.Cases {
 			want := reporter.Passed
 			if !useTLS && slices.Contains(tlsOnly, c.ID) {
@@ -84,14 +85,14 @@ func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
 // fault is run, with its baseline, against a TLS reference server.
 func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 	bases := map[bool]map[string]reporter.Status{
-		false: verdicts(runOn(t, suites.Options{}, false)),
-		true:  verdicts(runOn(t, suites.Options{}, true)),
+		false: verdicts(runOn(t, engine.Options{}, false)),
+		true:  verdicts(runOn(t, engine.Options{}, true)),
 	}
 	for _, name := range fixtures.FaultNames() {
 		f := fixtures.Faults[name]
 		t.Run(name, func(t *testing.T) {
 			base := bases[f.TLS]
-			got := verdicts(runOn(t, suites.Options{}, f.TLS, name))
+			got := verdicts(runOn(t, engine.Options{}, f.TLS, name))
 			for id, want := range base {
 				switch {
 				case slices.Contains(f.Targets, id):
@@ -106,7 +107,7 @@ func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 				}
 			}
 			if len(f.Warns) > 0 {
-				strict := verdicts(runOn(t, suites.Options{Strict: true}, f.TLS, name))
+				strict := verdicts(runOn(t, engine.Options{Strict: true}, f.TLS, name))
 				for _, id := range f.Warns {
 					if strict[id] != reporter.Failed {
 						t.Errorf("%s under --strict: case %s is %s, want failed", name, id, strict[id])
@@ -119,7 +120,7 @@ func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 
 // Every negative case is the target of at least one fault.
 func TestEveryNegativeCaseHasAFault(t *testing.T) {
-	cat, err := suites.Catalogue()
+	cat, err := engine.Catalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,9 +147,9 @@ func TestEveryNegativeCaseHasAFault(t *testing.T) {
 }
 
 func TestLabelFilterSelectsCases(t *testing.T) {
-	rep := runAgainst(t, suites.Options{LabelFilter: "method:private_key_jwt && negative"})
+	rep := runAgainst(t, engine.Options{LabelFilter: "method:private_key_jwt && negative"})
 	for _, c := range rep.Cases {
-		if c.Method != suites.PrivateKeyJWT || c.Polarity != "negative" {
+		if c.Method != engine.PrivateKeyJWT || c.Polarity != "negative" {
 			t.Errorf("unexpected case %s", c.ID)
 		}
 	}
@@ -160,7 +161,7 @@ func TestLabelFilterSelectsCases(t *testing.T) {
 func TestNegativesAreNotRunWhenTheBaselineFails(t *testing.T) {
 	// A server that refuses every Basic request would pass the Basic
 	// negative case; it must be reported as not run instead.
-	rep := runAgainst(t, suites.Options{}, fixtures.FaultRejectBasic)
+	rep := runAgainst(t, engine.Options{}, fixtures.FaultRejectBasic)
 	v := verdicts(rep)
 	if v["SYM-BASIC-01"] != reporter.Failed || v["SYM-BASIC-02"] != reporter.NotRun {
 		t.Errorf("got %v", v)
@@ -168,6 +169,28 @@ func TestNegativesAreNotRunWhenTheBaselineFails(t *testing.T) {
 	for _, c := range rep.Cases {
 		if c.ID == "SYM-BASIC-02" && !strings.Contains(c.Reason, "SYM-BASIC-01") {
 			t.Errorf("reason does not name the baseline case: %q", c.Reason)
+		}
+	}
+}
+
+// Every row of an AssertionCases table names the reference-server fault that
+// proves it, and that fault lists the case among those it must fail (or warn).
+func TestTableRowsNameTheirFault(t *testing.T) {
+	if _, err := engine.Catalogue(); err != nil {
+		t.Fatal(err)
+	}
+	rows := engine.ProvenBy()
+	if len(rows) == 0 {
+		t.Fatal("no AssertionCases rows registered")
+	}
+	for id, name := range rows {
+		f, ok := fixtures.Faults[name]
+		if !ok {
+			t.Errorf("%s names fault %q, which the reference server does not have", id, name)
+			continue
+		}
+		if !slices.Contains(f.Targets, id) && !slices.Contains(f.Warns, id) {
+			t.Errorf("%s names fault %q, which does not list it (targets %v, warns %v)", id, name, f.Targets, f.Warns)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package suites
 import (
 	"encoding/base64"
 	"fmt"
+	. "github.com/smartconform/smartconform/suites/engine"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,10 +13,11 @@ import (
 
 // Client secrets: client_secret_basic and client_secret_post (RFC 6749
 // §2.3.1; SMART App Launch 2.2 client-confidential-symmetric).
-var _ = Area("client-secret", "Client authentication: client secrets", func() {
+var _ = Area(30, "client-secret", "Client authentication: client secrets", func() {
 
 	Case(Meta{
 		ID:          "SYM-BASIC-01",
+		Baseline:    true,
 		Title:       "Correct client_secret_basic credentials are accepted",
 		Requirement: "A client_credentials request with Authorization: Basic base64(urlencode(client_id):urlencode(secret)) and the correct secret gets an access token.",
 		Level:       MUST, Method: ClientSecretBasic,
@@ -42,7 +44,7 @@ var _ = Area("client-secret", "Client authentication: client secrets", func() {
 	})
 
 	postAdvertised := func(t *T) {
-		if d, err := t.env.discovery(t.ctx); err == nil {
+		if d, err := t.DiscoveryIfAny(); err == nil {
 			if m := d.StringList("token_endpoint_auth_methods_supported"); len(m) > 0 && !slices.Contains(m, ClientSecretPost) {
 				t.Skip(fmt.Sprintf("the server does not advertise client_secret_post (it advertises %v)", m))
 			}
@@ -51,6 +53,7 @@ var _ = Area("client-secret", "Client authentication: client secrets", func() {
 
 	Case(Meta{
 		ID:          "SYM-POST-01",
+		Baseline:    true,
 		Title:       "Correct client_secret_post credentials are accepted",
 		Requirement: "When the server advertises client_secret_post, a client_credentials request with client_id and client_secret in the form body gets an access token.",
 		Level:       MUST, Method: ClientSecretPost,
@@ -147,7 +150,7 @@ var _ = Area("client-secret", "Client authentication: client secrets", func() {
 		c := t.Target().Post
 		r := t.PostRequest(c.ClientID, c.Secret)
 		q := url.Values{"client_id": {c.ClientID}, "client_secret": {c.Secret}}
-		r = withForm(withForm(r, "client_id"), "client_secret")
+		r = WithForm(WithForm(r, "client_id"), "client_secret")
 		r.URL += "?" + q.Encode()
 		r.Label = "Token request (client secret in the URL query)"
 		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, Level: SHOULD})
@@ -166,7 +169,7 @@ var _ = Area("client-secret", "Client authentication: client secrets", func() {
 		t.RequireClient(ClientSecretPost)
 		b, p := t.Target().Basic, t.Target().Post
 		r := t.BasicRequest(b.ClientID, b.Secret)
-		r = withForm(withForm(r, "client_id", p.ClientID), "client_secret", p.Secret)
+		r = WithForm(WithForm(r, "client_id", p.ClientID), "client_secret", p.Secret)
 		r.Label = "Token request (Basic and client_secret_post of another client)"
 		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, ChallengeOn401: true})
 	})
@@ -199,7 +202,7 @@ var _ = Area("client-secret", "Client authentication: client secrets", func() {
 		Hint:   "The server accepts symmetric (HMAC) assertions for secret clients although it does not advertise client_secret_jwt; a client registered for Basic should authenticate only with Basic.",
 	}, func(t *T) {
 		t.RequireBaseline(ClientSecretBasic)
-		if d, err := t.env.discovery(t.ctx); err == nil && slices.Contains(d.StringList("token_endpoint_auth_methods_supported"), "client_secret_jwt") {
+		if d, err := t.DiscoveryIfAny(); err == nil && slices.Contains(d.StringList("token_endpoint_auth_methods_supported"), "client_secret_jwt") {
 			t.Skip("the server advertises client_secret_jwt")
 		}
 		b := t.Target().Basic
@@ -207,7 +210,7 @@ var _ = Area("client-secret", "Client authentication: client secrets", func() {
 		if err != nil {
 			t.Errorf("could not build the assertion: %v", err)
 		}
-		r := assertionRequest(t.TokenURL(), t.Target().Scope, a.Compact)
+		r := t.AssertionRequest(a.Compact)
 		r.Label = "Token request (HS256 assertion keyed with the client secret)"
 		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client", "invalid_request"}, Level: SHOULD})
 	})

@@ -2,15 +2,15 @@ package suites
 
 import (
 	"encoding/json"
+	. "github.com/smartconform/smartconform/suites/engine"
 	"net/http"
-	"strings"
 
 	. "github.com/onsi/gomega"
 )
 
 // The token endpoint itself: method, body encoding, grant_type, parameters
 // (RFC 6749 §3.2, §4.4.2, §5.2).
-var _ = Area("token-endpoint", "Token endpoint: requests", func() {
+var _ = Area(50, "token-endpoint", "Token endpoint: requests", func() {
 
 	// refusedWith judges an answer that may be a bare HTTP refusal (405,
 	// 415: no OAuth body required) or a §5.2 error.
@@ -72,7 +72,7 @@ var _ = Area("token-endpoint", "Token endpoint: requests", func() {
 		Hint:   "The server defaults a missing grant_type. grant_type is REQUIRED; a request without it is malformed (invalid_request).",
 	}, func(t *T) {
 		_, r := t.AnyValidRequest()
-		r = withForm(r, "grant_type")
+		r = WithForm(r, "grant_type")
 		r.Label = "Token request (no grant_type)"
 		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400}, Codes: []string{"invalid_request"}})
 	})
@@ -87,7 +87,7 @@ var _ = Area("token-endpoint", "Token endpoint: requests", func() {
 		Hint:   "The server serves any grant_type as client_credentials (or only checks that it is present). Compare grant_type with the grants it supports.",
 	}, func(t *T) {
 		_, r := t.AnyValidRequest()
-		r = withForm(r, "grant_type", "urn:smartconform:unknown-grant")
+		r = WithForm(r, "grant_type", "urn:smartconform:unknown-grant")
 		r.Label = "Token request (unknown grant_type)"
 		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400}, Codes: []string{"unsupported_grant_type"}})
 	})
@@ -102,12 +102,12 @@ var _ = Area("token-endpoint", "Token endpoint: requests", func() {
 		Hint:   "The server takes the first (or last) value of a repeated parameter. Parameters MUST NOT repeat; a proxy and the server reading different values is a classic request-smuggling gap.",
 	}, func(t *T) {
 		m, r := t.AnyValidRequest()
-		r = withForm(r, "grant_type", "client_credentials", "client_credentials")
+		r = WithForm(r, "grant_type", "client_credentials", "client_credentials")
 		r.Label = "Token request (grant_type twice)"
 		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400}, Codes: []string{"invalid_request"}})
 		if m == PrivateKeyJWT {
 			r := t.AssertionRequest(t.Assertion())
-			r = withForm(r, "client_assertion", r.Form.Get("client_assertion"), t.Assertion())
+			r = WithForm(r, "client_assertion", r.Form.Get("client_assertion"), t.Assertion())
 			r.Label = "Token request (client_assertion twice)"
 			t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}})
 		}
@@ -122,17 +122,10 @@ var _ = Area("token-endpoint", "Token endpoint: requests", func() {
 		Hint:        "The server refuses parameters it does not recognise; RFC 6749 §3.2 requires it to ignore them, so that clients and extensions can add parameters.",
 	}, func(t *T) {
 		_, r := t.AnyValidRequest()
-		r = withForm(r, "smartconform_extra", "1")
+		r = WithForm(r, "smartconform_extra", "1")
 		r.Label = "Token request (an extra parameter)"
 		t.ExpectToken(t.Do(r))
 	})
 })
 
 // firstScopeContext is the context (system, patient, user) of the first
-// configured scope, for scopes the harness makes up.
-func firstScopeContext(scope string) string {
-	if ctx, _, ok := strings.Cut(strings.Fields(scope + " system/x")[0], "/"); ok {
-		return ctx
-	}
-	return "system"
-}

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"fmt"
+	. "github.com/smartconform/smartconform/suites/engine"
 	"net/http"
 	"strings"
 
@@ -9,7 +10,7 @@ import (
 )
 
 // The token response (RFC 6749 §5.1; SMART Backend Services).
-var _ = Area("token-response", "Token response", func() {
+var _ = Area(60, "token-response", "Token response", func() {
 
 	// validToken sends a valid request with the first configured method.
 	validToken := func(t *T) *Response {
@@ -20,7 +21,7 @@ var _ = Area("token-response", "Token response", func() {
 	issued := func(t *T) *Response {
 		r := validToken(t)
 		if r.Status != http.StatusOK || r.JSON == nil {
-			t.NotRun(fmt.Sprintf("no token was issued (%s; see TRESP-01)", describeRejection(r)))
+			t.NotRun(fmt.Sprintf("no token was issued (%s; see TRESP-01)", DescribeAnswer(r)))
 		}
 		return r
 	}
@@ -51,7 +52,7 @@ var _ = Area("token-response", "Token response", func() {
 		Hint:        "Add Cache-Control: no-store and Pragma: no-cache to every token response, so that no proxy or browser cache keeps the token.",
 	}, func(t *T) {
 		r := issued(t)
-		t.checkNoStore(MUST, r)
+		t.ExpectNoStore(MUST, r)
 	})
 
 	Case(Meta{
@@ -113,7 +114,7 @@ var _ = Area("token-response", "Token response", func() {
 		requested := strings.Fields(t.Target().Scope)
 		var wider []string
 		for _, g := range strings.Fields(r.Str("scope")) {
-			if !scopeCovered(g, requested) {
+			if !ScopeCovered(g, requested) {
 				wider = append(wider, g)
 			}
 		}
@@ -149,21 +150,3 @@ var _ = Area("token-response", "Token response", func() {
 		t.Should("refresh_token", "absent (RFC 6749 §4.4.3, SMART Backend Services: SHOULD NOT be issued)", r.Has("refresh_token"), BeFalse())
 	})
 })
-
-// directives splits header values into lower-cased comma-separated tokens.
-func directives(values []string) []string {
-	var out []string
-	for _, v := range values {
-		for _, d := range strings.Split(v, ",") {
-			d, _, _ = strings.Cut(strings.TrimSpace(d), "=")
-			out = append(out, strings.ToLower(d))
-		}
-	}
-	return out
-}
-
-// checkNoStore checks Cache-Control: no-store and Pragma: no-cache at level.
-func (t *T) checkNoStore(level Level, r *Response) {
-	t.Check(level, "Cache-Control", "a no-store directive", directives(r.Header.Values("Cache-Control")), ContainElement("no-store"))
-	t.Check(level, "Pragma", "no-cache", directives(r.Header.Values("Pragma")), ContainElement("no-cache"))
-}

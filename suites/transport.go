@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	. "github.com/smartconform/smartconform/suites/engine"
 	"net"
 	"net/url"
 
@@ -13,7 +14,7 @@ import (
 
 // Transport: TLS on the token endpoint (SMART Backend Services: TLS 1.2 or
 // newer for every exchange; RFC 6749 §3.2; RFC 8996).
-var _ = Area("transport", "Transport security", func() {
+var _ = Area(90, "transport", "Transport security", func() {
 
 	// tlsHost is the host:port of the token endpoint. A plain-HTTP target on
 	// a loopback address (a local test server) is skipped; plain HTTP
@@ -26,7 +27,7 @@ var _ = Area("transport", "Transport security", func() {
 		}
 		if u.Scheme != "https" {
 			base, _ := url.Parse(t.Target().BaseURL)
-			if u.Scheme == "http" && isLoopback(u.Hostname()) && (base == nil || base.Scheme != "https") {
+			if u.Scheme == "http" && IsLoopback(u.Hostname()) && (base == nil || base.Scheme != "https") {
 				t.Skip("the target is plain HTTP on a loopback address (a local test server), so there is no TLS to judge")
 			}
 			if !judge {
@@ -77,7 +78,7 @@ var _ = Area("transport", "Transport security", func() {
 			return
 		}
 		st, err := handshake(t, addr, name, tls.VersionTLS12, 0)
-		if !t.Must("TLS handshake", "completes at TLS 1.2 or newer with a trusted certificate", errString(err), BeEmpty()) {
+		if !t.Must("TLS handshake", "completes at TLS 1.2 or newer with a trusted certificate", ErrText(err), BeEmpty()) {
 			return
 		}
 		t.Evidence(fmt.Sprintf("TLS handshake with %s: %s, %s", addr, tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)), "https://"+addr)
@@ -103,17 +104,3 @@ var _ = Area("transport", "Transport security", func() {
 		t.Should("a TLS 1.0/1.1-only handshake", "refused", got, Equal("refused"))
 	})
 })
-
-// loopbackURL says whether a URL's host is this machine's loopback.
-func loopbackURL(raw string) bool {
-	u, err := url.Parse(raw)
-	return err == nil && isLoopback(u.Hostname())
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/smartconform/smartconform/fixtures"
-	"github.com/smartconform/smartconform/suites"
 	"github.com/smartconform/smartconform/suites/config"
+	"github.com/smartconform/smartconform/suites/engine"
 )
 
 func benchServer(b *testing.B, o fixtures.Options) (*fixtures.Server, *config.Target) {
@@ -36,10 +36,10 @@ func benchServer(b *testing.B, o fixtures.Options) (*fixtures.Server, *config.Ta
 	return srv, config.ForServer("bench", srv.BaseURL, srv.Creds, srv.CACertPEM)
 }
 
-func mustRun(b *testing.B, o suites.Options) (time.Duration, int) {
+func mustRun(b *testing.B, o engine.Options) (time.Duration, int) {
 	b.Helper()
 	start := time.Now()
-	rep, err := suites.Run(o)
+	rep, err := engine.Run(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,11 +61,11 @@ func cpuTime() time.Duration {
 // with the reference server in a child process so its CPU is not counted.
 func BenchmarkA_FullCatalogueInProcess(b *testing.B) {
 	_, tg := benchServer(b, fixtures.Options{})
-	mustRun(b, suites.Options{Target: tg, Version: "bench"}) // warm up: key caches, connections
+	mustRun(b, engine.Options{Target: tg, Version: "bench"}) // warm up: key caches, connections
 	var total time.Duration
 	var cases int
 	for i := 0; i < b.N; i++ {
-		took, n := mustRun(b, suites.Options{Target: tg, Version: "bench"})
+		took, n := mustRun(b, engine.Options{Target: tg, Version: "bench"})
 		total += took
 		cases = n
 	}
@@ -76,9 +76,9 @@ func BenchmarkA_FullCatalogueInProcess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mustRun(b, suites.Options{Target: ctg, Version: "bench"})
+	mustRun(b, engine.Options{Target: ctg, Version: "bench"})
 	c0 := cpuTime()
-	_, n := mustRun(b, suites.Options{Target: ctg, Version: "bench"})
+	_, n := mustRun(b, engine.Options{Target: ctg, Version: "bench"})
 	cpuPerCase := (cpuTime() - c0) / time.Duration(n)
 
 	b.ReportMetric(float64(wall.Microseconds())/1000, "ms/catalogue")
@@ -117,8 +117,8 @@ func serveChild(b *testing.B, args ...string) string {
 func BenchmarkB_LatencySpeedup(b *testing.B) {
 	_, tg := benchServer(b, fixtures.Options{Latency: 100 * time.Millisecond})
 	for i := 0; i < b.N; i++ {
-		serial, n := mustRun(b, suites.Options{Target: tg, Version: "bench", Concurrency: 1})
-		parallel, _ := mustRun(b, suites.Options{Target: tg, Version: "bench", Concurrency: 8})
+		serial, n := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 1})
+		parallel, _ := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 8})
 		speedup := float64(serial) / float64(parallel)
 		b.ReportMetric(serial.Seconds(), "s-concurrency-1")
 		b.ReportMetric(parallel.Seconds(), "s-concurrency-8")
@@ -134,7 +134,7 @@ func BenchmarkC_OverheadVersusPlainLoop(b *testing.B) {
 	for _, latency := range []time.Duration{0, 10 * time.Millisecond} {
 		capture := &fixtures.Capture{}
 		_, tg := benchServer(b, fixtures.Options{Capture: capture, Latency: latency})
-		harness, _ := mustRun(b, suites.Options{Target: tg, Version: "bench", Concurrency: 1})
+		harness, _ := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 1})
 		reqs := capture.Requests()
 
 		srv, _ := benchServer(b, fixtures.Options{Latency: latency})
@@ -195,7 +195,7 @@ func BenchmarkE_HundredTenants(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		reps, err := suites.RunTargets(targets, suites.Options{Version: "bench"})
+		reps, err := engine.RunTargets(targets, engine.Options{Version: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/smartconform/smartconform/suites"
+	"github.com/smartconform/smartconform/suites/engine"
 )
 
 type listedRef struct {
@@ -40,7 +40,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cat, err := suites.Select(suites.Options{LabelFilter: *labels, Focus: focus})
+	cat, err := engine.Select(engine.Options{LabelFilter: *labels, Focus: focus})
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform list: %v\n", err)
 		return exitUsage
@@ -113,13 +113,13 @@ func writeMarkdown(w io.Writer, cases []listedCase) {
 		}
 		level := func(p string) string {
 			if l, ok := c.Profiles[p]; ok {
-				if l == string(suites.NotApplicable) {
+				if l == string(engine.NotApplicable) {
 					return "not applicable"
 				}
 				return l
 			}
 			return c.Level
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", c.ID, level(suites.ProfileSMARTv2), level(suites.ProfileSMARTv1), level(suites.ProfileOAuth), esc(c.Policy))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", c.ID, level(engine.ProfileSMARTv2), level(engine.ProfileSMARTv1), level(engine.ProfileOAuth), esc(c.Policy))
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	_ "github.com/smartconform/smartconform/suites" // the case files register the catalogue
 )
 
 // version is set at build time: -ldflags "-X main.version=…".

@@ -9,8 +9,8 @@ import (
 
 	"github.com/smartconform/smartconform/fixtures"
 	"github.com/smartconform/smartconform/reporter"
-	"github.com/smartconform/smartconform/suites"
 	"github.com/smartconform/smartconform/suites/config"
+	"github.com/smartconform/smartconform/suites/engine"
 )
 
 // runReference runs the whole suite against a fresh reference server.
@@ -25,7 +25,7 @@ func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 		return nil, err
 	}
 	defer srv.Close()
-	return suites.Run(suites.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM), Version: version, Strict: strict, Reference: true, Faults: faults})
+	return engine.Run(engine.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM), Version: version, Strict: strict, Reference: true, Faults: faults})
 }
 
 // cmdMutants prints the detection matrix: each fault of the reference server

@@ -14,8 +14,8 @@ import (
 
 	"github.com/smartconform/smartconform/fixtures"
 	"github.com/smartconform/smartconform/reporter"
-	"github.com/smartconform/smartconform/suites"
 	"github.com/smartconform/smartconform/suites/config"
+	"github.com/smartconform/smartconform/suites/engine"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -30,8 +30,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", time.Hour, "give up on the whole run after this long (the unrun cases are reported not run, exit 3)")
 	fs.Var(&faults, "fault", "with no --config: switch on a fault of the embedded reference server (repeatable; see 'smartconform serve -h')")
 	latency := fs.Duration("latency", 0, "with no --config: delay each answer of the embedded reference server (e.g. 100ms), as a remote server would")
-	concurrency := fs.Int("concurrency", suites.DefaultConcurrency, "how many cases of a target run at once (verdicts do not depend on it)")
-	parallelTargets := fs.Int("parallel-targets", suites.DefaultParallelTargets, "with a configuration listing several targets: how many are tested at once")
+	concurrency := fs.Int("concurrency", engine.DefaultConcurrency, "how many cases of a target run at once (verdicts do not depend on it)")
+	parallelTargets := fs.Int("parallel-targets", engine.DefaultParallelTargets, "with a configuration listing several targets: how many are tested at once")
 	rate := fs.Float64("rate", 0, "at most this many requests per second to the target (0: no cap); a 429 with Retry-After is waited out")
 	failOn := fs.String("fail-on", "must", "what makes the exit code 1: must (a failed case), should (also a warning), never (report only; an incomplete run still exits 3)")
 	waiversPath := fs.String("waivers", "", "YAML file of known failures (id, reason, expires: YYYY-MM-DD): shown as waived, not failing the run until they expire")
@@ -111,7 +111,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// as not run, the reports are written, and the exit code is 3.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := suites.Options{
+	o := engine.Options{
 		Version: version, Profile: *profile, Strict: *strict, ParallelTargets: *parallelTargets,
 		LabelFilter: *labels, Focus: focus, Timeout: *timeout, Context: ctx,
 		Concurrency: *concurrency, Rate: *rate, FailOn: *failOn, Waivers: waivers,
@@ -122,9 +122,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		o.GinkgoOutput = stderr
 	}
 	start := time.Now()
-	reps, err := suites.RunTargets(targets, o)
+	reps, err := engine.RunTargets(targets, o)
 	if err != nil {
-		var ue *suites.UsageError
+		var ue *engine.UsageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "smartconform run: %v\n", err)
 			return exitUsage

@@ -1,4 +1,4 @@
-package suites
+package engine
 
 import (
 	"context"
@@ -32,8 +32,9 @@ type env struct {
 	disc     *Discovery
 	discErr  error
 
-	baseMu    sync.Mutex
-	baselines map[string]*baseline
+	baseMu      sync.Mutex
+	baselines   map[string]*baseline
+	baselineIDs map[string]string // method → its baseline case (Meta.Baseline)
 }
 
 // current is the env of the run in progress (runs are serialized).
@@ -80,7 +81,7 @@ func (e *env) discovery(ctx context.Context) (*Discovery, error) {
 		case resp.Status != http.StatusOK:
 			e.discErr = fmt.Errorf("GET %s answered %d", u, resp.Status)
 		case resp.JSON == nil:
-			e.discErr = fmt.Errorf("GET %s: the body (Content-Type %q) is not a JSON object (%v)", u, resp.Header.Get("Content-Type"), e.redactor.Text(errString(resp.JSONErr)))
+			e.discErr = fmt.Errorf("GET %s: the body (Content-Type %q) is not a JSON object (%v)", u, resp.Header.Get("Content-Type"), e.redactor.Text(ErrText(resp.JSONErr)))
 		default:
 			d := &Discovery{URL: u, Doc: resp.JSON}
 			te, present := resp.JSON["token_endpoint"]
@@ -123,6 +124,16 @@ func (t *T) Discovery() *Discovery {
 	}
 	return d
 }
+
+// DiscoveryIfAny returns the discovered document, or the reason there is
+// none, without ending the case: for cases that only consult discovery
+// (which algorithms or methods the server advertises).
+func (t *T) DiscoveryIfAny() (*Discovery, error) {
+	return t.env.discovery(t.ctx)
+}
+
+// DiscoveryURL is where the target's smart-configuration document is.
+func (t *T) DiscoveryURL() string { return t.env.discoveryURL() }
 
 // TokenURL returns the token endpoint, or ends the case as an error.
 func (t *T) TokenURL() string {
@@ -224,10 +235,24 @@ type baseline struct {
 	why   string
 }
 
-var baselineCase = map[string]string{
-	PrivateKeyJWT:     "ASYM-POS-01",
-	ClientSecretBasic: "SYM-BASIC-01",
-	ClientSecretPost:  "SYM-POST-01",
+// baselineIDs maps each method to the case marked Meta.Baseline for it.
+func baselineIDs(cat []Meta) map[string]string {
+	ids := map[string]string{}
+	for _, m := range cat {
+		if m.Baseline {
+			ids[m.Method] = m.ID
+		}
+	}
+	return ids
+}
+
+// baselineCase names the case that sends method's valid request, for the
+// "not run" reason.
+func (e *env) baselineCase(method string) string {
+	if id, ok := e.baselineIDs[method]; ok {
+		return id
+	}
+	return "the " + method + " positive case"
 }
 
 // validRequest builds the positive baseline request of a method.
@@ -283,6 +308,6 @@ func (t *T) RequireBaseline(method string) {
 		if b.setup {
 			t.Errorf("not run: %s", b.why)
 		}
-		t.NotRun(fmt.Sprintf("a valid %s request is not accepted (%s), so a rejection here proves nothing; see %s", method, b.why, baselineCase[method]))
+		t.NotRun(fmt.Sprintf("a valid %s request is not accepted (%s), so a rejection here proves nothing; see %s", method, b.why, t.env.baselineCase(method)))
 	}
 }

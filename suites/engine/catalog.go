@@ -1,17 +1,18 @@
-// Package suites holds the conformance cases, one file per spec area
-// (discovery.go, asymmetric.go, symmetric.go, public.go, token_response.go),
-// and the small framework they are written in: the typed case metadata
-// (catalog.go), the per-case context with its recorded HTTP exchanges
-// (case.go, http.go), the verdict helpers (judge.go) and the run itself
-// (run.go), which drives Ginkgo from a normal program and builds the
-// results model the reporter renders.
-package suites
+// Package engine runs the conformance cases that package suites declares.
+// It knows no case by name: case files register areas and cases through
+// Area and Case, with their typed metadata (catalog.go); each case body
+// gets a *T (case.go) that sends recorded, redacted requests (http.go),
+// builds valid requests and assertions for each client-authentication
+// method (env.go) and judges answers (judge.go). Run (run.go) drives Ginkgo
+// from a normal program, executes the bodies on a worker pool and builds the
+// results model that package reporter renders.
+package engine
 
 import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
+	"sort"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
@@ -90,6 +91,10 @@ type Meta struct {
 	// differ from Level (NotApplicable: skipped). The case body applies it
 	// through T.ProfileLevel.
 	Profiles map[string]Level
+	// Baseline marks the positive case whose valid request of Method every
+	// negative case of that method needs accepted first (RequireBaseline
+	// names it when it is not).
+	Baseline bool
 	area     string
 }
 
@@ -154,13 +159,10 @@ func (m Meta) Validate() error {
 }
 
 type area struct {
+	rank        int
 	name, title string
 	body        func()
 }
-
-// areaOrder is the order areas run and are listed in. An area file that is
-// not listed here is refused by ValidateCatalogue.
-var areaOrder = []string{"discovery", "private_key_jwt", "client-secret", "public-client", "token-endpoint", "token-response", "scopes", "errors", "transport"}
 
 // areas are registered at init by each area file.
 var areas []area
@@ -172,9 +174,12 @@ var catalogue []Meta
 // bodies are the case bodies by ID, filled with the catalogue.
 var bodies = map[string]func(t *T){}
 
-// Area declares a spec area; its body declares cases with Case.
-func Area(name, title string, body func()) bool {
-	areas = append(areas, area{name: name, title: title, body: body})
+// Area declares a spec area; its body declares cases with Case. Areas run
+// and are listed by rank, lowest first; two areas may not share a rank or
+// a name.
+func Area(rank int, name, title string, body func()) bool {
+	areas = append(areas, area{rank: rank, name: name, title: title, body: body})
+	sort.SliceStable(areas, func(i, j int) bool { return areas[i].rank < areas[j].rank })
 	return true
 }
 
@@ -182,11 +187,14 @@ var currentArea string
 
 // Case declares one conformance case: an It whose text is "[ID] title",
 // labelled from its metadata, and whose body judges through a *T.
-func Case(m Meta, body func(t *T)) {
+func Case(m Meta, body func(t *T)) { caseAt(2, m, body) }
+
+// caseAt is Case, with the Ginkgo code location offset of its caller.
+func caseAt(offset int, m Meta, body func(t *T)) {
 	m.area = currentArea
 	catalogue = append(catalogue, m)
 	bodies[m.ID] = body
-	ginkgo.It(m.SpecText(), ginkgo.Label(m.Labels()...), ginkgo.Offset(1), func(ctx ginkgo.SpecContext) {
+	ginkgo.It(m.SpecText(), ginkgo.Label(m.Labels()...), ginkgo.Offset(offset), func(ctx ginkgo.SpecContext) {
 		judgeRecord(current.await(ctx, m))
 	})
 }
@@ -197,13 +205,9 @@ func Case(m Meta, body func(t *T)) {
 func defineTree() {
 	ginkgo.Describe("smartconform", func() {
 		catalogue = nil
-		for _, name := range areaOrder {
-			for _, a := range areas {
-				if a.name == name {
-					currentArea = a.name
-					ginkgo.Describe(a.title, a.body)
-				}
-			}
+		for _, a := range areas {
+			currentArea = a.name
+			ginkgo.Describe(a.title, a.body)
 		}
 	})
 }
@@ -212,10 +216,24 @@ func defineTree() {
 func ValidateCatalogue(cat []Meta) error {
 	seen := map[string]bool{}
 	var errs []string
-	for _, a := range areas {
-		if !slices.Contains(areaOrder, a.name) {
-			errs = append(errs, "area "+a.name+" is not in areaOrder")
+	for i, a := range areas {
+		for _, b := range areas[:i] {
+			if a.rank == b.rank || a.name == b.name {
+				errs = append(errs, fmt.Sprintf("areas %s and %s share a rank or a name", a.name, b.name))
+			}
 		}
+	}
+	baselines := map[string]string{}
+	for _, m := range cat {
+		if !m.Baseline {
+			continue
+		}
+		if m.Method == "" || m.Negative {
+			errs = append(errs, "case "+m.ID+": a baseline is a positive case of one method")
+		} else if prev, ok := baselines[m.Method]; ok {
+			errs = append(errs, "cases "+prev+" and "+m.ID+" are both the baseline of "+m.Method)
+		}
+		baselines[m.Method] = m.ID
 	}
 	for _, m := range cat {
 		if err := m.Validate(); err != nil {

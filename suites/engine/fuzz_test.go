@@ -1,4 +1,4 @@
-package suites
+package engine
 
 import (
 	"context"
@@ -38,8 +38,8 @@ func FuzzJudgeResponse(f *testing.F) {
 		ft.ExpectToken(r)
 		ft.ExpectRejected(r, InvalidClient)
 		ft.ExpectRejected(r, Rejection{HeaderScheme: "Basic", Statuses: []int{401}, Codes: []string{"invalid_client"}, Level: SHOULD})
-		_ = describeRejection(r)
-		_ = directives(r.Header.Values("Cache-Control"))
+		_ = DescribeAnswer(r)
+		_ = Directives(r.Header.Values("Cache-Control"))
 		_ = r.MediaType()
 		_ = r.Str("access_token")
 		_ = JSONType(r.JSON["access_token"])

@@ -1,4 +1,4 @@
-package suites
+package engine
 
 import (
 	"context"
@@ -174,6 +174,7 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 	if err != nil {
 		return nil, err
 	}
+	baseIDs := baselineIDs(catalogue)
 	if len(selected) == 0 {
 		return nil, &UsageError{errors.New("the label filter and focus select no case (see `smartconform list`)")}
 	}
@@ -205,7 +206,7 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 	for i, tg := range targets {
 		to := o
 		to.Target = tg
-		e := &env{opts: to, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, limiter: newLimiter(o.Rate), done: map[string]chan struct{}{}}
+		e := &env{opts: to, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, baselineIDs: baseIDs, limiter: newLimiter(o.Rate), done: map[string]chan struct{}{}}
 		e.redactor = reporter.NewRedactor(tg.Secrets()...)
 		if e.client, err = newHTTPClient(to); err != nil {
 			return nil, &UsageError{fmt.Errorf("target %s: %w", tg.Name, err)}

@@ -1,4 +1,4 @@
-package suites
+package engine
 
 import (
 	"fmt"
@@ -92,7 +92,7 @@ func (t *T) ExpectRejected(r *Response, x Rejection) {
 		}
 	}
 	must("error body media type", "application/json (RFC 6749 §5.2)", r.MediaType(), Equal("application/json"))
-	if !must("error body", "a JSON object (RFC 6749 §5.2)", errString(r.JSONErr), BeEmpty()) {
+	if !must("error body", "a JSON object (RFC 6749 §5.2)", ErrText(r.JSONErr), BeEmpty()) {
 		return
 	}
 	code, _ := r.JSON["error"].(string)
@@ -118,18 +118,18 @@ func (t *T) ExpectRejected(r *Response, x Rejection) {
 func (t *T) ExpectToken(r *Response) {
 	if r.Status == http.StatusCreated {
 		t.Should("success status", "200 (RFC 6749 §5.1)", r.Status, Equal(200))
-	} else if !t.Must("success status", "200 (RFC 6749 §5.1)", describeRejection(r), Equal("200")) {
+	} else if !t.Must("success status", "200 (RFC 6749 §5.1)", DescribeAnswer(r), Equal("200")) {
 		return
 	}
-	if !t.Must("token response body", "a JSON object (RFC 6749 §5.1)", errString(r.JSONErr), BeEmpty()) {
+	if !t.Must("token response body", "a JSON object (RFC 6749 §5.1)", ErrText(r.JSONErr), BeEmpty()) {
 		return
 	}
 	t.Must("access_token", "a non-empty string (RFC 6749 §5.1)", fmt.Sprintf("%T", r.JSON["access_token"]), Equal("string"))
 	t.Must("access_token", "a non-empty string (RFC 6749 §5.1)", r.Str("access_token") != "", BeTrue())
 }
 
-// describeRejection is "200", or the status with the error code and text.
-func describeRejection(r *Response) string {
+// DescribeAnswer is "200", or the status with the error code and text.
+func DescribeAnswer(r *Response) string {
 	s := fmt.Sprint(r.Status)
 	if r.Status == 200 {
 		return s
@@ -143,7 +143,7 @@ func describeRejection(r *Response) string {
 	return s
 }
 
-func errString(err error) string {
+func ErrText(err error) string {
 	if err == nil {
 		return ""
 	}
@@ -206,9 +206,9 @@ func (t *T) AnyValidRequest() (string, Request) {
 	return "", Request{}
 }
 
-// withForm returns a copy of req whose form has key set to values (none:
+// WithForm returns a copy of req whose form has key set to values (none:
 // the key is removed).
-func withForm(req Request, key string, values ...string) Request {
+func WithForm(req Request, key string, values ...string) Request {
 	f := url.Values{}
 	for k, v := range req.Form {
 		f[k] = append([]string(nil), v...)
@@ -224,10 +224,10 @@ func withForm(req Request, key string, values ...string) Request {
 
 // ---- scopes ----
 
-// scopeParts splits a SMART resource scope "system/Patient.rs" into its
+// ScopeParts splits a SMART resource scope "system/Patient.rs" into its
 // context, resource type and permissions, normalised to v2 letters (v1
 // read = rs, write = cud, * = cruds). ok is false for other scopes.
-func scopeParts(s string) (ctx, typ, perms string, ok bool) {
+func ScopeParts(s string) (ctx, typ, perms string, ok bool) {
 	ctx, rest, ok1 := strings.Cut(s, "/")
 	i := strings.LastIndexByte(rest, '.')
 	if !ok1 || i < 0 || strings.Contains(rest, "?") {
@@ -250,16 +250,16 @@ func scopeParts(s string) (ctx, typ, perms string, ok bool) {
 	return ctx, typ, perms, perms != ""
 }
 
-// scopeCovered says whether the granted scope token is within one of the
+// ScopeCovered says whether the granted scope token is within one of the
 // requested ones: the same token, or the same context, the same resource
 // type (or a requested wildcard) and no permission beyond those requested.
-func scopeCovered(granted string, requested []string) bool {
-	gc, gt, gp, gok := scopeParts(granted)
+func ScopeCovered(granted string, requested []string) bool {
+	gc, gt, gp, gok := ScopeParts(granted)
 	for _, r := range requested {
 		if r == granted {
 			return true
 		}
-		rc, rt, rp, rok := scopeParts(r)
+		rc, rt, rp, rok := ScopeParts(r)
 		if !gok || !rok || gc != rc || (rt != "*" && rt != gt) {
 			continue
 		}
@@ -270,13 +270,13 @@ func scopeCovered(granted string, requested []string) bool {
 	return false
 }
 
-// convertScope rewrites each resource scope of s into v1 (.read, .write,
+// ConvertScope rewrites each resource scope of s into v1 (.read, .write,
 // .*) or v2 (.rs, .cud, .cruds) syntax; ok is false when one has no
 // equivalent in the other syntax.
-func convertScope(s string, v2 bool) (string, bool) {
+func ConvertScope(s string, v2 bool) (string, bool) {
 	var out []string
 	for _, tok := range strings.Fields(s) {
-		ctx, typ, perms, ok := scopeParts(tok)
+		ctx, typ, perms, ok := ScopeParts(tok)
 		if !ok {
 			return "", false
 		}
@@ -293,8 +293,8 @@ func convertScope(s string, v2 bool) (string, bool) {
 	return strings.Join(out, " "), len(out) > 0
 }
 
-// isV1Scope says whether a resource scope is written in SMART v1 syntax.
-func isV1Scope(s string) bool {
+// IsV1Scope says whether a resource scope is written in SMART v1 syntax.
+func IsV1Scope(s string) bool {
 	i := strings.LastIndexByte(s, '.')
 	return i >= 0 && (s[i+1:] == "read" || s[i+1:] == "write" || s[i+1:] == "*")
 }
@@ -303,4 +303,31 @@ func isV1Scope(s string) bool {
 // with the server) among the case's exchanges, e.g. what a listener saw.
 func (t *T) Evidence(label, u string) {
 	t.rec.exchanges = append(t.rec.exchanges, reporter.Exchange{Label: label, Method: "OBSERVED", URL: t.env.redactor.URL(u)})
+}
+
+// Directives splits header values into lower-cased comma-separated tokens.
+func Directives(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, d := range strings.Split(v, ",") {
+			d, _, _ = strings.Cut(strings.TrimSpace(d), "=")
+			out = append(out, strings.ToLower(d))
+		}
+	}
+	return out
+}
+
+// ExpectNoStore checks Cache-Control: no-store and Pragma: no-cache at level
+// (RFC 6749 §5.1).
+func (t *T) ExpectNoStore(level Level, r *Response) {
+	t.Check(level, "Cache-Control", "a no-store directive", Directives(r.Header.Values("Cache-Control")), ContainElement("no-store"))
+	t.Check(level, "Pragma", "no-cache", Directives(r.Header.Values("Pragma")), ContainElement("no-cache"))
+}
+
+// configured scope, for scopes the harness makes up.
+func FirstScopeContext(scope string) string {
+	if ctx, _, ok := strings.Cut(strings.Fields(scope + " system/x")[0], "/"); ok {
+		return ctx
+	}
+	return "system"
 }

@@ -1,4 +1,4 @@
-package suites
+package engine
 
 import "testing"
 
@@ -12,8 +12,8 @@ func TestLoopbackURL(t *testing.T) {
 		"https://10.0.0.5/token":         false,
 		"::not a url":                    false,
 	} {
-		if got := loopbackURL(u); got != want {
-			t.Errorf("loopbackURL(%q) = %v, want %v", u, got, want)
+		if got := LoopbackURL(u); got != want {
+			t.Errorf("LoopbackURL(%q) = %v, want %v", u, got, want)
 		}
 	}
 }
