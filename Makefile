@@ -7,7 +7,7 @@ BIN     := bin/smartconform
 OUT     ?= smartconform-report
 FUZZTIME ?= 20s
 
-.PHONY: all build run test lint tools mutants readme clean hostile fuzz bench
+.PHONY: all build run test lint imports tools mutants readme clean hostile fuzz bench
 
 all: build
 
@@ -23,13 +23,38 @@ test: FUZZTIME = 10s
 test: tools lint fuzz
 	$(GO) test -count=1 ./...
 
-## lint: formatting, vet, and no focused spec (a focused spec makes every run skip the rest)
-lint:
+## lint: formatting, vet, import direction, and no focused spec (a focused spec makes every run skip the rest)
+lint: imports
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@if grep -rnE '\b(FIt|FDescribe|FContext|FEntry|FDescribeTable|FWhen)\(' --include='*.go' suites cmd fixtures reporter; then \
 	  echo "focused specs found"; exit 1; fi
+
+## imports: no arrow points up (cmd → suites → engine → reporter/config; fixtures import neither
+## suites nor reporter; reporter imports no other package of the project). Each rule is
+## "package prefix: forbidden prefixes"; one line per offending import.
+M := github.com/smartconform/smartconform
+IMPORT_RULES := \
+  $(M)/reporter:$(M)/suites,$(M)/fixtures,$(M)/cmd \
+  $(M)/fixtures:$(M)/suites,$(M)/reporter,$(M)/cmd \
+  $(M)/suites/config:$(M)/suites/engine,$(M)/reporter,$(M)/cmd \
+  $(M)/suites/engine:$(M)/cmd \
+  $(M)/suites:$(M)/cmd
+imports:
+	@$(GO) list -f '{{.ImportPath}} {{join .Imports " "}}' ./... | awk -v rules="$(IMPORT_RULES)" -v m="$(M)" ' \
+	  BEGIN { n = split(rules, r, " ") } \
+	  { pkg = $$1; \
+	    for (i = 2; i <= NF; i++) { imp = $$i; \
+	      if (index(pkg, m "/cmd/") != 1 && imp == m "/suites") { print pkg " imports " imp ": only cmd may (the case files register the catalogue)"; bad = 1 } \
+	      best = ""; for (k = 1; k <= n; k++) { split(r[k], kv, ":"); \
+	        if ((pkg == kv[1] || index(pkg, kv[1] "/") == 1) && length(kv[1]) > length(best)) { best = kv[1]; forb = kv[2] } } \
+	      if (best == "") continue; \
+	      c = split(forb, f, ","); \
+	      for (j = 1; j <= c; j++) if (imp == f[j] || index(imp, f[j] "/") == 1) { \
+	        if (best == m "/suites" && (imp == m "/suites" || index(imp, m "/suites/") == 1)) continue; \
+	        print pkg " imports " imp ": the arrow points up"; bad = 1 } } } \
+	  END { exit bad }' && echo "imports: no arrow points up"
 
 ## tools: what the tests use beyond Go (xmllint validates the JUnit report against the Jenkins xUnit schema;
 ## Debian's chromium runs the HTML report's browser test headless)
