@@ -88,8 +88,8 @@ hostile:
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzLoad$$' -fuzztime=$(FUZZTIME) ./suites/config/
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePrivateKey$$' -fuzztime=$(FUZZTIME) ./suites/config/
-	$(GO) test -run='^$$' -fuzz='^FuzzDiscovery$$' -fuzztime=$(FUZZTIME) ./suites/
-	$(GO) test -run='^$$' -fuzz='^FuzzJudgeResponse$$' -fuzztime=$(FUZZTIME) ./suites/
+	$(GO) test -run='^$$' -fuzz='^FuzzDiscovery$$' -fuzztime=$(FUZZTIME) ./suites/engine/
+	$(GO) test -run='^$$' -fuzz='^FuzzJudgeResponse$$' -fuzztime=$(FUZZTIME) ./suites/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCompact$$' -fuzztime=$(FUZZTIME) ./fixtures/
 
 ## bench: the speed and memory figures of the README's performance section (measurements, never timed tests)
