@@ -36,7 +36,23 @@ type Request struct {
 	ContentType string
 	Header      http.Header
 	Assertion   string // the client assertion in it, decoded into the evidence
+	// Endpoint names the endpoint the request goes to: one of the Endpoint*
+	// constants. Rules that apply to every answer of an endpoint (the error
+	// format, cache headers, challenges) are judged over the exchanges of
+	// the run by endpoint; "" counts as EndpointToken for a POST.
+	Endpoint string
 }
+
+// Endpoints a request can go to (Request.Endpoint).
+const (
+	EndpointToken      = "token"
+	EndpointDiscovery  = "discovery"
+	EndpointAuthorize  = "authorize"
+	EndpointIntrospect = "introspect"
+	EndpointRevoke     = "revoke"
+	EndpointFHIR       = "fhir"
+	EndpointJWKS       = "jwks"
+)
 
 // Response is the answer, read through MaxBodyBytes.
 type Response struct {
