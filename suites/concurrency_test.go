@@ -3,14 +3,14 @@ package suites_test
 import (
 	"testing"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/suites"
 )
 
 // The verdicts of a concurrent run equal those of a serial run, on the
 // conformant reference server and on every fault.
 func TestConcurrentVerdictsEqualSerialVerdicts(t *testing.T) {
-	for _, name := range append([]string{""}, fixtures.FaultNames()...) {
+	for _, name := range append([]string{""}, refserver.FaultNames()...) {
 		var faults []string
 		if name != "" {
 			faults = []string{name}
