@@ -3,7 +3,7 @@ package suites_test
 import (
 	"testing"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	_ "github.com/smartconform/smartconform/suites" // registers the cases
 	"github.com/smartconform/smartconform/suites/engine"
 )
@@ -11,7 +11,7 @@ import (
 // The verdicts of a concurrent run equal those of a serial run, on the
 // conformant reference server and on every fault.
 func TestConcurrentVerdictsEqualSerialVerdicts(t *testing.T) {
-	for _, name := range append([]string{""}, fixtures.FaultNames()...) {
+	for _, name := range append([]string{""}, refserver.FaultNames()...) {
 		var faults []string
 		if name != "" {
 			faults = []string{name}

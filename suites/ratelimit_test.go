@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	_ "github.com/smartconform/smartconform/suites" // registers the cases
 	"github.com/smartconform/smartconform/suites/config"
@@ -19,9 +19,9 @@ import (
 
 // throttled fronts a reference server and answers 429 (Retry-After: 1) to
 // the first request of each kind that match says to throttle.
-func throttled(t *testing.T, match func(r *http.Request) bool) (*fixtures.Server, string, *int) {
+func throttled(t *testing.T, match func(r *http.Request) bool) (*refserver.Server, string, *int) {
 	t.Helper()
-	srv, err := fixtures.Start(fixtures.Options{})
+	srv, err := refserver.Start(refserver.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func throttled(t *testing.T, match func(r *http.Request) bool) (*fixtures.Server
 // the run passes, after at least the Retry-After.
 func TestA429IsWaitedOutNotJudged(t *testing.T) {
 	srv, front, n := throttled(t, func(r *http.Request) bool { return r.Method == http.MethodGet })
-	tg := config.ForServer("throttled", front+fixtures.FHIRPath, srv.Creds, nil)
+	tg := config.ForServer("throttled", front+refserver.FHIRPath, srv.Creds, nil)
 	tg.TokenURL = srv.TokenURL // the token endpoint (and so every aud) is the server's own
 	start := time.Now()
 	rep, err := engine.Run(engine.Options{Target: tg, Version: "test", Focus: []string{"DISC-WK-01"}})
@@ -74,7 +74,7 @@ func TestA429IsWaitedOutNotJudged(t *testing.T) {
 func TestA429OnAnAssertionIsNotReplayed(t *testing.T) {
 	var mu sync.Mutex
 	posts := 0
-	srv, err := fixtures.Start(fixtures.Options{Middleware: func(h http.Handler) http.Handler {
+	srv, err := refserver.Start(refserver.Options{Middleware: func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			if r.Method == http.MethodPost {
@@ -110,7 +110,7 @@ func TestA429OnAnAssertionIsNotReplayed(t *testing.T) {
 
 // --rate spaces the requests to a target.
 func TestRateSpacesRequests(t *testing.T) {
-	srv, err := fixtures.Start(fixtures.Options{})
+	srv, err := refserver.Start(refserver.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	_ "github.com/smartconform/smartconform/suites" // registers the cases
 	"github.com/smartconform/smartconform/suites/config"
@@ -20,11 +20,11 @@ func runAgainst(t *testing.T, o engine.Options, faults ...string) *reporter.Repo
 // runOn runs the suite against a reference server, over TLS if useTLS.
 func runOn(t *testing.T, o engine.Options, useTLS bool, faults ...string) *reporter.Report {
 	t.Helper()
-	fs, err := fixtures.ParseFaults(faults)
+	fs, err := refserver.ParseFaults(faults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := fixtures.Start(fixtures.Options{Faults: fs, TLS: useTLS})
+	srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: useTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +88,8 @@ func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 		false: verdicts(runOn(t, engine.Options{}, false)),
 		true:  verdicts(runOn(t, engine.Options{}, true)),
 	}
-	for _, name := range fixtures.FaultNames() {
-		f := fixtures.Faults[name]
+	for _, name := range refserver.FaultNames() {
+		f := refserver.Faults[name]
 		t.Run(name, func(t *testing.T) {
 			base := bases[f.TLS]
 			got := verdicts(runOn(t, engine.Options{}, f.TLS, name))
@@ -125,7 +125,7 @@ func TestEveryNegativeCaseHasAFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	targeted := map[string]bool{}
-	for _, f := range fixtures.Faults {
+	for _, f := range refserver.Faults {
 		for _, id := range append(f.Targets, f.Warns...) {
 			targeted[id] = true
 		}
@@ -161,7 +161,7 @@ func TestLabelFilterSelectsCases(t *testing.T) {
 func TestNegativesAreNotRunWhenTheBaselineFails(t *testing.T) {
 	// A server that refuses every Basic request would pass the Basic
 	// negative case; it must be reported as not run instead.
-	rep := runAgainst(t, engine.Options{}, fixtures.FaultRejectBasic)
+	rep := runAgainst(t, engine.Options{}, refserver.FaultRejectBasic)
 	v := verdicts(rep)
 	if v["SYM-BASIC-01"] != reporter.Failed || v["SYM-BASIC-02"] != reporter.NotRun {
 		t.Errorf("got %v", v)
@@ -184,7 +184,7 @@ func TestTableRowsNameTheirFault(t *testing.T) {
 		t.Fatal("no AssertionCases rows registered")
 	}
 	for id, name := range rows {
-		f, ok := fixtures.Faults[name]
+		f, ok := refserver.Faults[name]
 		if !ok {
 			t.Errorf("%s names fault %q, which the reference server does not have", id, name)
 			continue

@@ -20,15 +20,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/suites/config"
 	"github.com/smartconform/smartconform/suites/engine"
 )
 
-func benchServer(b *testing.B, o fixtures.Options) (*fixtures.Server, *config.Target) {
+func benchServer(b *testing.B, o refserver.Options) (*refserver.Server, *config.Target) {
 	b.Helper()
 	o.TLS = true
-	srv, err := fixtures.Start(o)
+	srv, err := refserver.Start(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func cpuTime() time.Duration {
 // (process start excluded); and the harness's own CPU per case, measured
 // with the reference server in a child process so its CPU is not counted.
 func BenchmarkA_FullCatalogueInProcess(b *testing.B) {
-	_, tg := benchServer(b, fixtures.Options{})
+	_, tg := benchServer(b, refserver.Options{})
 	mustRun(b, engine.Options{Target: tg, Version: "bench"}) // warm up: key caches, connections
 	var total time.Duration
 	var cases int
@@ -115,7 +115,7 @@ func serveChild(b *testing.B, args ...string) string {
 // (b) Against a reference server answering after 100 ms, as a remote
 // sandbox would: concurrency 1 versus 8.
 func BenchmarkB_LatencySpeedup(b *testing.B) {
-	_, tg := benchServer(b, fixtures.Options{Latency: 100 * time.Millisecond})
+	_, tg := benchServer(b, refserver.Options{Latency: 100 * time.Millisecond})
 	for i := 0; i < b.N; i++ {
 		serial, n := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 1})
 		parallel, _ := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 8})
@@ -132,12 +132,12 @@ func BenchmarkB_LatencySpeedup(b *testing.B) {
 // fresh server with the same latency.
 func BenchmarkC_OverheadVersusPlainLoop(b *testing.B) {
 	for _, latency := range []time.Duration{0, 10 * time.Millisecond} {
-		capture := &fixtures.Capture{}
-		_, tg := benchServer(b, fixtures.Options{Capture: capture, Latency: latency})
+		capture := &refserver.Capture{}
+		_, tg := benchServer(b, refserver.Options{Capture: capture, Latency: latency})
 		harness, _ := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 1})
 		reqs := capture.Requests()
 
-		srv, _ := benchServer(b, fixtures.Options{Latency: latency})
+		srv, _ := benchServer(b, refserver.Options{Latency: latency})
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(srv.CACertPEM)
 		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
@@ -180,13 +180,13 @@ func BenchmarkD_PeakRSS(b *testing.B) {
 // (e) 100 tenants, each a reference server answering after 100 ms, judged
 // in one run.
 func BenchmarkE_HundredTenants(b *testing.B) {
-	creds, err := fixtures.SharedCredentials()
+	creds, err := refserver.SharedCredentials()
 	if err != nil {
 		b.Fatal(err)
 	}
 	var targets []*config.Target
 	for i := 0; i < 100; i++ {
-		srv, err := fixtures.Start(fixtures.Options{Latency: 100 * time.Millisecond, Credentials: &creds})
+		srv, err := refserver.Start(refserver.Options{Latency: 100 * time.Millisecond, Credentials: &creds})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	"github.com/smartconform/smartconform/suites/config"
 )
@@ -155,11 +155,11 @@ func TestGitHubStepSummaryIsWritten(t *testing.T) {
 // Certificate verification is on by default; skipping it takes an explicit
 // flag, and every report says it was skipped.
 func TestTLSVerificationOnByDefaultAndSkippingIsStamped(t *testing.T) {
-	creds, err := fixtures.SharedCredentials()
+	creds, err := refserver.SharedCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := fixtures.Start(fixtures.Options{TLS: true, Credentials: &creds})
+	srv, err := refserver.Start(refserver.Options{TLS: true, Credentials: &creds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestTLSVerificationOnByDefaultAndSkippingIsStamped(t *testing.T) {
 // A configuration under which nothing can be judged (no client for the
 // selected cases) exits 3 with a note, never 0.
 func TestNothingJudgedIsIncomplete(t *testing.T) {
-	srv, err := fixtures.Start(fixtures.Options{})
+	srv, err := refserver.Start(refserver.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	"github.com/smartconform/smartconform/suites/config"
 )
@@ -99,7 +100,7 @@ func TestHostileTargets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary about 25 times")
 	}
-	creds, err := fixtures.SharedCredentials()
+	creds, err := refserver.SharedCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestHostileTargets(t *testing.T) {
 	}
 }
 
-func runHostile(t *testing.T, row hostileRow, creds fixtures.Credentials) *hostileResult {
+func runHostile(t *testing.T, row hostileRow, creds refserver.Credentials) *hostileResult {
 	res := &hostileResult{row: row, outcome: "-", exit: -1}
 	h, err := fixtures.StartHostile(fixtures.HostileOptions{Behaviour: row.behaviour, Endpoints: row.at})
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	"github.com/smartconform/smartconform/suites/config"
 )
@@ -308,7 +308,7 @@ func TestFailedDiscoveryIsIncompleteNeverGreen(t *testing.T) {
 // baseURL, requires exit 3, and returns the reports (checked to agree).
 func runIncomplete(t *testing.T, name, baseURL string) *reporter.Report {
 	t.Helper()
-	creds, err := fixtures.SharedCredentials()
+	creds, err := refserver.SharedCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}

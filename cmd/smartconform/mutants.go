@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	"github.com/smartconform/smartconform/suites/config"
 	"github.com/smartconform/smartconform/suites/engine"
@@ -15,12 +15,12 @@ import (
 
 // runReference runs the whole suite against a fresh reference server.
 func runReference(strict bool, faults ...string) (*reporter.Report, error) {
-	fs, err := fixtures.ParseFaults(faults)
+	fs, err := refserver.ParseFaults(faults)
 	if err != nil {
 		return nil, err
 	}
 	// Over TLS, so that every case (the transport ones too) is judged.
-	srv, err := fixtures.Start(fixtures.Options{Faults: fs, TLS: true})
+	srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: true})
 	if err != nil {
 		return nil, err
 	}
@@ -58,9 +58,9 @@ func cmdMutants(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(tw, "(conformant server)\t-\t%s\t-\n", none)
 	detected, stray := 0, 0
-	names := fixtures.FaultNames()
+	names := refserver.FaultNames()
 	for _, name := range names {
-		f := fixtures.Faults[name]
+		f := refserver.Faults[name]
 		rep, err := runReference(false, name)
 		if err != nil {
 			fmt.Fprintf(stderr, "smartconform mutants: %s: %v\n", name, err)

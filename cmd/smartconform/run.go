@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	"github.com/smartconform/smartconform/suites/config"
 	"github.com/smartconform/smartconform/suites/engine"
@@ -68,13 +68,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var targets []*config.Target
 	reference := *cfgPath == ""
 	if reference {
-		fset, err := fixtures.ParseFaults(faults)
+		fset, err := refserver.ParseFaults(faults)
 		if err != nil {
 			fmt.Fprintf(stderr, "smartconform run: --fault: %v\n", err)
 			return exitUsage
 		}
 		// Over TLS, as a real server is, so the transport cases are judged.
-		srv, err := fixtures.Start(fixtures.Options{Faults: fset, Latency: *latency, TLS: true})
+		srv, err := refserver.Start(refserver.Options{Faults: fset, Latency: *latency, TLS: true})
 		if err != nil {
 			fmt.Fprintf(stderr, "smartconform run: starting the reference server: %v\n", err)
 			return exitIncomplete

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/suites/config"
 )
 
@@ -51,7 +51,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary several times")
 	}
-	creds, err := fixtures.NewCredentials()
+	creds, err := refserver.NewCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,15 +86,15 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			name = strings.Join(faults, "+")
 		}
 		t.Run(name, func(t *testing.T) {
-			fs := fixtures.FaultSet{}
+			fs := refserver.FaultSet{}
 			for _, f := range faults {
-				if _, ok := fixtures.Faults[f]; !ok {
+				if _, ok := refserver.Faults[f]; !ok {
 					t.Logf("fault %s is not in the catalogue; skipped", f)
 					continue
 				}
 				fs[f] = true
 			}
-			srv, err := fixtures.Start(fixtures.Options{Faults: fs, Credentials: &creds})
+			srv, err := refserver.Start(refserver.Options{Faults: fs, Credentials: &creds})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/suites/config"
 )
 
@@ -21,31 +21,31 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	writeCfg := fs.String("write-config", "", "write a ready-to-use target configuration (and key, secret and CA files beside it) for 'smartconform run --config'")
 	latency := fs.Duration("latency", 0, "delay each answer by this long (e.g. 100ms), to measure remote conditions on one machine")
 	var faults listFlag
-	fs.Var(&faults, "fault", "switch on a fault (repeatable): "+strings.Join(fixtures.FaultNames(), ", "))
+	fs.Var(&faults, "fault", "switch on a fault (repeatable): "+strings.Join(refserver.FaultNames(), ", "))
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: smartconform serve [flags]\n\nRuns the reference SMART Backend Services authorization server.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nFaults:\n")
-		names := fixtures.FaultNames()
+		names := refserver.FaultNames()
 		sort.Strings(names)
 		for _, n := range names {
-			fmt.Fprintf(stderr, "  %-34s %s\n", n, fixtures.Faults[n].Description)
+			fmt.Fprintf(stderr, "  %-34s %s\n", n, refserver.Faults[n].Description)
 		}
 	}
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	fset, err := fixtures.ParseFaults(faults)
+	fset, err := refserver.ParseFaults(faults)
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: --fault: %v\n", err)
 		return exitUsage
 	}
-	creds, err := fixtures.NewCredentials()
+	creds, err := refserver.NewCredentials()
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitIncomplete
 	}
-	srv, err := fixtures.Start(fixtures.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency})
+	srv, err := refserver.Start(refserver.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency})
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitUsage
@@ -61,7 +61,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	fmt.Fprintf(stdout, "smartconform reference authorization server\n  FHIR base: %s\n  discovery: %s%s\n  token:     %s\n", srv.BaseURL, srv.URL, fixtures.DiscoveryPath, srv.TokenURL)
+	fmt.Fprintf(stdout, "smartconform reference authorization server\n  FHIR base: %s\n  discovery: %s%s\n  token:     %s\n", srv.BaseURL, srv.URL, refserver.DiscoveryPath, srv.TokenURL)
 	if len(faults) > 0 {
 		fmt.Fprintf(stdout, "  faults:    %s\n", strings.Join(faults, ", "))
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
 	"github.com/smartconform/smartconform/suites/config"
 )
@@ -22,14 +22,14 @@ import (
 func startTenants(t *testing.T, n int, faulty map[int][]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	creds, err := fixtures.SharedCredentials()
+	creds, err := refserver.SharedCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ports []string
 	for i := 0; i < n; i++ {
-		fs, _ := fixtures.ParseFaults(faulty[i])
-		srv, err := fixtures.Start(fixtures.Options{Faults: fs, Credentials: &creds})
+		fs, _ := refserver.ParseFaults(faulty[i])
+		srv, err := refserver.Start(refserver.Options{Faults: fs, Credentials: &creds})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,10 +12,11 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 )
 
 func TestWriteForServerRoundTrips(t *testing.T) {
-	c, err := fixtures.SharedCredentials()
+	c, err := refserver.SharedCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 )
 
 // fuzzDir holds files a fuzzed configuration may name: a private JWK, a
 // secret, a CA certificate.
 func fuzzDir(f *testing.F) string {
 	dir := f.TempDir()
-	creds, err := fixtures.SharedCredentials()
+	creds, err := refserver.SharedCredentials()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func FuzzLoad(f *testing.F) {
 // FuzzParsePrivateKey: any key file yields an RSA or EC private key or an
 // error; never a panic.
 func FuzzParsePrivateKey(f *testing.F) {
-	creds, err := fixtures.SharedCredentials()
+	creds, err := refserver.SharedCredentials()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,13 +9,13 @@ import (
 
 	"go.yaml.in/yaml/v4"
 
-	"github.com/smartconform/smartconform/fixtures"
+	"github.com/smartconform/smartconform/fixtures/refserver"
 )
 
 // WriteForServer writes a ready-to-use configuration for a reference server
 // to path: the YAML file plus, beside it, one private JWK file per key and one
 // file per secret (mode 0600). caPEM, if set, is written as the CA file.
-func WriteForServer(path, name, baseURL string, c fixtures.Credentials, caPEM []byte) error {
+func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM []byte) error {
 	dir := filepath.Dir(path)
 	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	write := func(suffix string, data []byte) (string, error) {
@@ -70,7 +70,7 @@ func WriteForServer(path, name, baseURL string, c fixtures.Credentials, caPEM []
 }
 
 // ForServer builds a Target for an in-process reference server, without files.
-func ForServer(name, baseURL string, c fixtures.Credentials, caPEM []byte) *Target {
+func ForServer(name, baseURL string, c refserver.Credentials, caPEM []byte) *Target {
 	t := &Target{
 		Name: name, BaseURL: baseURL, CACertPEM: caPEM, RequestTimeout: DefaultRequestTimeout, Scope: c.Scope,
 		Asym:   &AsymClient{ClientID: c.AsymClientID, Keys: c.AsymKeys},
