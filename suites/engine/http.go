@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -138,13 +139,24 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 		r.SetBody(body)
 	}
 	if err := e.limiter.wait(ctx); err != nil {
-		return nil, reporter.Exchange{Label: req.Label, Method: method, URL: e.redactor.URL(req.URL), Error: "not sent: " + err.Error()}, err
+		return nil, reporter.Exchange{Label: req.Label, Method: method, URL: e.redactor.URL(req.URL), Error: "not sent: " + err.Error(), At: time.Now()}, err
 	}
 	start := time.Now()
+	// The body is read here, not by resty, so that a body over MaxBodyBytes
+	// still leaves its first bytes (redacted) as evidence.
+	r.SetDoNotParseResponse(true)
 	resp, err := r.Execute(method, req.URL)
+	var raw []byte
+	if err == nil && resp != nil && resp.RawResponse != nil && resp.RawBody() != nil {
+		raw, err = io.ReadAll(io.LimitReader(resp.RawBody(), MaxBodyBytes+1))
+		_ = resp.RawBody().Close()
+		if err == nil && len(raw) > MaxBodyBytes {
+			err = resty.ErrResponseBodyTooLarge
+		}
+	}
 	took := time.Since(start)
 
-	ex := reporter.Exchange{Label: req.Label, Method: method, URL: e.redactor.URL(req.URL), DurationMs: elapsed(took)}
+	ex := reporter.Exchange{Label: req.Label, Method: method, URL: e.redactor.URL(req.URL), DurationMs: elapsed(took), At: start}
 	sentHeader := r.Header
 	if resp != nil && resp.Request != nil && resp.Request.RawRequest != nil {
 		sentHeader = resp.Request.RawRequest.Header
@@ -165,7 +177,7 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 		ex.Error = e.redactor.Text(err.Error())
 		return nil, ex, err
 	}
-	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), Elapsed: took}
+	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: raw, Elapsed: took}
 	switch {
 	case err != nil:
 		// The body could not be read whole (over MaxBodyBytes, too slow, or
@@ -182,7 +194,7 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 	}
 	ex.Status = out.Status
 	ex.ResponseHeaders = e.headers(out.Header)
-	ex.ResponseBody = e.redactor.JSONBody(truncate(string(out.Body), 64<<10))
+	ex.ResponseBody = e.redactor.Body(out.Body, 64<<10)
 	return out, ex, nil
 }
 
