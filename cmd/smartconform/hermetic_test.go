@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,13 @@ import (
 // beside a CI checkout). Every string literal in a _test.go file that is a
 // relative path is resolved against its package's folder and must stay
 // inside the repository root.
+// fileFuncs are the calls whose string arguments are paths.
+var fileFuncs = map[string]bool{"ReadFile": true, "Open": true, "OpenFile": true, "Stat": true, "ReadDir": true,
+	"Command": true, "CommandContext": true, "Join": true, "Abs": true, "Chdir": true, "DirFS": true, "Glob": true}
+
+// pathName matches names of constants and variables that hold paths.
+var pathName = regexp.MustCompile(`(?i)(path|dir|file|schema)$`)
+
 func TestTestsReadNothingOutsideTheRepository(t *testing.T) {
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -41,18 +49,34 @@ func TestTestsReadNothingOutsideTheRepository(t *testing.T) {
 			return err
 		}
 		checked++
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
+		check := func(e ast.Expr) {
+			lit, ok := e.(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
-				return true
+				return
 			}
 			s, err := strconv.Unquote(lit.Value)
 			if err != nil || !strings.HasPrefix(s, "../") {
-				return true
+				return
 			}
 			abs := filepath.Join(filepath.Dir(path), s)
 			if rel, err := filepath.Rel(root, abs); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 				t.Errorf("%s: %q leaves the repository (resolves to %s); commit what the test needs", strings.TrimPrefix(path, root+"/"), s, abs)
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CallExpr: // a literal handed to a function that opens, runs or joins paths
+				if sel, ok := x.Fun.(*ast.SelectorExpr); ok && fileFuncs[sel.Sel.Name] {
+					for _, a := range x.Args {
+						check(a)
+					}
+				}
+			case *ast.ValueSpec: // a constant or variable named for a path, file or folder
+				for i, name := range x.Names {
+					if i < len(x.Values) && pathName.MatchString(name.Name) {
+						check(x.Values[i])
+					}
+				}
 			}
 			return true
 		})
