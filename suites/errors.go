@@ -91,7 +91,11 @@ var _ = Area(80, "errors", "Error responses", func() {
 			}
 			switch {
 			case len(challenges) == 0:
-				t.Offending(x, lvl, "WWW-Authenticate on the 401", "a challenge for the "+scheme+" scheme the client used (RFC 6749 §5.2, RFC 7235 §3.1)", "no WWW-Authenticate header")
+				want := "a challenge for the " + scheme + " scheme the client used (RFC 6749 §5.2, RFC 7235 §3.1)"
+				if !strings.EqualFold(scheme, "basic") {
+					want = "a WWW-Authenticate challenge, any scheme (RFC 6749 §5.2, RFC 7235 §3.1; AMB-ERR-1)"
+				}
+				t.Offending(x, lvl, "WWW-Authenticate on the 401", want, "no WWW-Authenticate header")
 			case strings.EqualFold(scheme, "basic") && !namesScheme(challenges, "basic"):
 				t.Offending(x, lvl, "WWW-Authenticate scheme", "a Basic challenge: the scheme the client used (RFC 6749 §5.2)", strings.Join(challenges, ", "))
 			}

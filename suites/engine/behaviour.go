@@ -73,12 +73,13 @@ func (t *T) fact(kind, hint string, level Level, check, expected, actual string)
 // 5xx is never a correct answer to anything a case sends.
 func (t *T) serverError(r *Response, label string) {
 	r.judged5xx = true
-	what := "this request"
+	what, check := "this request", "status is not a server error"
 	if label != "" {
 		what = "the " + strings.ToLower(label)
+		check += " (" + label + ")"
 	}
 	t.fact(BehaviourServerError, fmt.Sprintf("The server answered %d to %s: it failed on the request instead of answering it (an RFC 6749 §5.2 error or a token), so whether the check this case tests is in place cannot be told. A 5xx is never a correct answer; the server's log should show what broke.", r.Status, what),
-		MUST, "status is not a server error ("+label+")", "a 4xx error or a success: a 5xx is never a correct answer", DescribeAnswer(r))
+		MUST, check, "a 4xx error or a success: a 5xx is never a correct answer", DescribeAnswer(r))
 }
 
 // redirect records that r is a redirect, at level.

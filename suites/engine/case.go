@@ -47,6 +47,7 @@ type T struct {
 	rec  *caseRecord
 	// sweepOffenders counts the exchanges a sweep found breaking its rule.
 	sweepOffenders int
+	sweepMore      []string // senders of the offenders beyond MaxSweepEvidence
 }
 
 // abortCase is how Skip, NotRun and Errorf end a case body early. Bodies run

@@ -115,13 +115,15 @@ func (m Meta) Area() string { return m.area }
 
 // ForProfile returns the metadata as the profile sees it: Level is the
 // case's level under that profile (Meta.Profiles), so that reports and
-// labels show what the run judges; a case not applicable under the profile
-// gets Level NotApplicable and is skipped. "" is the declared metadata.
+// labels show what the run judges. A case not applicable under the profile
+// keeps its declared Level (reports know only MUST and SHOULD), is labelled
+// level:na and is skipped with that reason. "" is the declared metadata.
 func (m Meta) ForProfile(p string) Meta {
 	if l, ok := m.Profiles[p]; ok && p != "" {
-		m.Level = l
 		if l == NotApplicable {
 			m.na = p
+		} else {
+			m.Level = l
 		}
 	}
 	return m
@@ -137,7 +139,7 @@ func (m Meta) NotApplicableUnder() string { return m.na }
 // case.
 func (m Meta) Labels() []string {
 	lvl := strings.ToLower(string(m.Level))
-	if m.Level == NotApplicable {
+	if m.na != "" {
 		lvl = "na"
 	}
 	l := []string{m.ID, "area:" + m.area, "level:" + lvl}

@@ -202,7 +202,7 @@ func stringsAny(v []string) []any {
 // sees it, Meta.ForProfile). A case not applicable under the profile is
 // skipped before its body runs; this is a backstop.
 func (t *T) ProfileLevel() Level {
-	if t.Meta.Level == NotApplicable {
+	if t.Meta.NotApplicableUnder() != "" || t.Meta.Level == NotApplicable {
 		t.Skip(fmt.Sprintf("not applicable under the %s profile", t.env.opts.Profile))
 	}
 	return t.Meta.Level

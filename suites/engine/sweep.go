@@ -189,6 +189,7 @@ const MaxSweepEvidence = 12
 func (t *T) Offending(x Recorded, level Level, check, expected, actual string) {
 	t.sweepOffenders++
 	if t.sweepOffenders > MaxSweepEvidence {
+		t.sweepMore = append(t.sweepMore, x.Sender())
 		return
 	}
 	ev := x.Evidence
@@ -204,8 +205,24 @@ func (t *T) SweepDone(relevant int, what string, level Level) {
 	if relevant == 0 {
 		t.Skip("no exchange of this run is " + what + " (a filtered run, or the cases that send such requests were skipped or not run), so the rule could not be judged")
 	}
-	if n := t.sweepOffenders - MaxSweepEvidence; n > 0 {
-		t.addFinding(level, "further exchanges", "none breaking the rule", plural(n, "more exchange")+" of this run break it as well (not listed)")
+	if n := len(t.sweepMore); n > 0 {
+		// Name every further sender, in order, with how many of its
+		// exchanges break the rule.
+		var names []string
+		count := map[string]int{}
+		for _, s := range t.sweepMore {
+			if count[s] == 0 {
+				names = append(names, s)
+			}
+			count[s]++
+		}
+		for i, s := range names {
+			if count[s] > 1 {
+				names[i] = s + " (×" + strconv.Itoa(count[s]) + ")"
+			}
+		}
+		t.addFinding(level, "further exchanges breaking the rule", "none",
+			plural(n, "more exchange")+", sent by "+strings.Join(names, ", ")+" (evidence shown for the first "+strconv.Itoa(MaxSweepEvidence)+" only)")
 	}
 }
 
