@@ -75,8 +75,11 @@ func (t *T) ExpectRejected(r *Response, x Rejection) {
 	case r.Status >= 500:
 		t.serverError(r, "")
 		return
-	case r.Status/100 == 2 || r.Str("access_token") != "":
-		t.fact(BehaviourIssued, "", level, "the request is refused", "an RFC 6749 §5.2 error (4xx) and no access token", DescribeAnswer(r)+tokenNote(r))
+	case r.Status/100 == 2:
+		t.fact(BehaviourIssued, "", level, "status is not a success", "an RFC 6749 §5.2 error (4xx), no access token", DescribeAnswer(r)+tokenNote(r))
+		return
+	case r.Str("access_token") != "":
+		t.fact(BehaviourIssued, "", level, "no access token is issued", "no access_token member in the refusal", DescribeAnswer(r)+tokenNote(r))
 		return
 	case r.Status/100 == 3:
 		t.redirect(level, r)
