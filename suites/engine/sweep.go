@@ -198,11 +198,17 @@ func (t *T) Offending(x Recorded, level Level, check, expected, actual string) {
 	t.addFinding(level, check+" — "+x.Sender()+": "+x.Request.Label, expected, actual)
 }
 
-// SweepDone ends a sweep: skipped when no exchange of the run was relevant
-// (what names what it looked for), and a note of the offenders beyond
-// MaxSweepEvidence.
+// SweepDone ends a sweep: when no exchange of the run was relevant (what
+// names what it looked for), an error if some request of the run got no
+// answer (the target could not be judged), else skipped; otherwise it notes
+// the offenders beyond MaxSweepEvidence.
 func (t *T) SweepDone(relevant int, what string, level Level) {
 	if relevant == 0 {
+		for _, x := range t.Exchanges() {
+			if x.Response == nil {
+				t.Errorf("no exchange of this run is %s, and %s got no answer (%s): the rule could not be judged", what, x.Sender(), x.Evidence.Error)
+			}
+		}
 		t.Skip("no exchange of this run is " + what + " (a filtered run, or the cases that send such requests were skipped or not run), so the rule could not be judged")
 	}
 	if n := len(t.sweepMore); n > 0 {
