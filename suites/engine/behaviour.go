@@ -42,9 +42,10 @@ const (
 var knownBehaviour = map[string]bool{BehaviourOwn: true, BehaviourIssued: true, BehaviourRefused: true, BehaviourServerError: true,
 	BehaviourRedirect: true, BehaviourStatus: true, BehaviourCode: true, BehaviourMalformed: true}
 
-// behaviourRank orders behaviours when several findings fail a case and
-// none is the case's own: the one that explains the others first.
-var behaviourRank = map[string]int{BehaviourServerError: 0, BehaviourRedirect: 1, BehaviourMalformed: 2, BehaviourStatus: 3, BehaviourCode: 4}
+// behaviourRank orders behaviours when several findings decide a case: the
+// one that explains the others first.
+var behaviourRank = map[string]int{BehaviourServerError: 0, BehaviourRedirect: 1, BehaviourOwn: 2, BehaviourIssued: 2, BehaviourRefused: 2,
+	BehaviourMalformed: 3, BehaviourStatus: 4, BehaviourCode: 5}
 
 // cause is why a finding was recorded: the server's behaviour and the hint
 // that describes it ("" kind: the case's own check).
@@ -104,10 +105,11 @@ type answered struct {
 	resp  *Response
 }
 
-// hint chooses the hint of a judged record: Meta.Hint when a deciding
-// finding is the case's own, else the hint of the deciding behaviour
-// (Meta.Hints overrides it). Deciding findings are the failing ones of a
-// failed case, or every finding of a warned one.
+// hint chooses the hint of a judged record from its deciding findings (the
+// failing ones of a failed case, every finding of a warned one): a 5xx or a
+// redirect first (the case's own checks of such an answer are moot), then
+// the case's own requirement (Meta.Hint), then what the answer got wrong
+// (malformed, status, code). Meta.Hints overrides the hint of a behaviour.
 func (rec *caseRecord) hint(strict bool) string {
 	m := rec.meta
 	deciding := func(f reporter.Finding) bool { return rec.failure == "" || f.Level == string(MUST) || strict }
@@ -120,22 +122,15 @@ func (rec *caseRecord) hint(strict bool) string {
 		if i < len(rec.causes) && rec.causes[i].kind != "" {
 			c = rec.causes[i]
 		}
-		switch c.kind {
-		case BehaviourOwn, BehaviourIssued, BehaviourRefused:
-			if h, ok := m.Hints[c.kind]; ok {
-				return h
-			}
-			return m.Hint
-		}
 		if r := behaviourRank[c.kind]; r < bestRank {
 			best, bestRank = c, r
 		}
 	}
-	if best.kind == "" {
-		return m.Hint
-	}
 	if h, ok := m.Hints[best.kind]; ok {
 		return h
+	}
+	if best.hint == "" {
+		return m.Hint // the case's own requirement failed
 	}
 	return best.hint
 }

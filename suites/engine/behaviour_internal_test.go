@@ -56,8 +56,10 @@ func TestServerErrorFailsAtEveryLevel(t *testing.T) {
 			t.Errorf("%s: outcome %d, failure %q: a 500 must fail a SHOULD case", name, rec.outcome, rec.failure)
 			continue
 		}
-		if h := rec.hint(false); !strings.Contains(h, "answered 500") {
-			t.Errorf("%s: hint %q", name, h)
+		for _, strict := range []bool{false, true} {
+			if h := rec.hint(strict); !strings.Contains(h, "answered 500") {
+				t.Errorf("%s (strict %v): hint %q", name, strict, h)
+			}
 		}
 		n := 0
 		for i, f := range rec.findings {
