@@ -34,6 +34,13 @@ type Rejection struct {
 	// Lenient400 downgrades "must be 401" to a warning (policy AMB-ERR-1 for
 	// a misplaced Bearer, which is arguably not a client-auth scheme).
 	Lenient400 bool
+	// ChallengeOn401 is ignored: the WWW-Authenticate challenge of every 401
+	// answering a request that used the Authorization header is judged once
+	// per run by the ERR-CHAL-01 sweep. Kept so that cases written before
+	// the sweep still compile.
+	//
+	// Deprecated: drop it from new cases.
+	ChallengeOn401 bool
 	// Level, if SHOULD, records every finding as a warning: the case's
 	// requirement is a SHOULD (a derived server obligation). A 5xx fails
 	// whatever the level.
