@@ -148,11 +148,12 @@ var _ = Area(20, "private_key_jwt", "Client authentication: private_key_jwt (RFC
 
 	Case(Meta{
 		ID:          "ASYM-BEARER-01",
-		Title:       "An assertion sent as Authorization: Bearer is rejected with 401 and a challenge",
-		Requirement: "A client assertion sent as Authorization: Bearer <jwt>, with no client_assertion in the body, does not authenticate the client; the answer is 401 invalid_client with a WWW-Authenticate header.",
+		Title:       "An assertion sent as Authorization: Bearer is rejected with 401",
+		Requirement: "A client assertion sent as Authorization: Bearer <jwt>, with no client_assertion in the body, does not authenticate the client; the answer should be 401 invalid_client (its WWW-Authenticate challenge is judged by ERR-CHAL-01).",
 		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
-		Refs:   []Ref{refRFC6749Error, refRFC7235Chall, refRFC7521Auth, refAsymAuth},
+		Refs:   []Ref{refRFC6749Error, refRFC7521Auth, refAsymAuth},
 		Policy: "AMB-ERR-1: the client tried the Authorization header, so 401 with WWW-Authenticate (any scheme) is the RFC reading; a 400 only warns (fails under --strict), since Bearer is arguably not a client-authentication scheme.",
+		Hints:  map[string]string{BehaviourStatus: "The server refuses the misplaced assertion, but not with 401: the client tried the Authorization header, so RFC 6749 §5.2 asks for 401 with a WWW-Authenticate challenge."},
 		Hint:   "This is the classic integrator mistake. A correct request sends the JWT in the form body: grant_type=client_credentials&scope=…&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion=<jwt>, with no Authorization header. A server that accepts the header form teaches clients a non-standard request.",
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
@@ -520,7 +521,8 @@ var _ = Area(20, "private_key_jwt", "Client authentication: private_key_jwt (RFC
 			Level:       MUST,
 			Refs:        []Ref{refRFC7521Auth, refRFC6749Error},
 			Policy:      "AMB-ERR-1 and AMB-ERR-2: 400 or 401; invalid_client or invalid_request.",
-			Hint:        "The handler assumes client_assertion is present once client_assertion_type is; a missing parameter must produce invalid_request or invalid_client, never a 500.",
+			Hint:        "The server issues a token without a client_assertion: client_assertion_type alone is taken as client authentication.",
+			Hints:       map[string]string{BehaviourServerError: "The handler assumes client_assertion is present once client_assertion_type is; a missing parameter must produce invalid_request or invalid_client, never a 500."},
 		},
 			Request:  func(r Request) Request { return WithForm(r, "client_assertion") },
 			ProvenBy: "server-error-on-missing-assertion",
@@ -534,7 +536,8 @@ var _ = Area(20, "private_key_jwt", "Client authentication: private_key_jwt (RFC
 		Level:       MUST, Method: PrivateKeyJWT, Negative: true,
 		Refs:   []Ref{RFC(7523, "3"), RFC(7515, "7.1"), refAsymVerify},
 		Policy: "AMB-ERR-2: invalid_client preferred (SMART), invalid_request accepted (a malformed parameter); 400 or 401 (AMB-ERR-1).",
-		Hint:   "The JWT parser's errors escape as 500s or are not handled at all. Treat any parse failure of client_assertion as failed client authentication.",
+		Hint:   "The server issues a token for a client_assertion that is not a valid compact JWS: parse failures are not treated as failed client authentication.",
+		Hints:  map[string]string{BehaviourServerError: "The JWT parser's errors escape as 500s. Treat any parse failure of client_assertion as failed client authentication (invalid_client)."},
 	}, func(t *T) {
 		t.RequireBaseline(PrivateKeyJWT)
 		valid := t.Assertion()

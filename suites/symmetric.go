@@ -32,11 +32,12 @@ var _ = Area(30, "client-secret", "Client authentication: client secrets", func(
 
 	Case(Meta{
 		ID:          "SYM-BASIC-02",
-		Title:       "A wrong secret in Authorization: Basic gets 401 with a challenge",
-		Requirement: "A client_secret_basic request with a wrong secret is refused with 401 invalid_client and a WWW-Authenticate header.",
+		Title:       "A wrong secret in Authorization: Basic gets 401",
+		Requirement: "A client_secret_basic request with a wrong secret is refused with 401 invalid_client (its WWW-Authenticate challenge is judged by ERR-CHAL-01).",
 		Level:       MUST, Method: ClientSecretBasic, Negative: true,
-		Refs: []Ref{refRFC6749Error, refRFC7235Chall, refRFC6749Auth},
-		Hint: "When the client authenticated with the Authorization header, RFC 6749 §5.2 requires 401 and a WWW-Authenticate header matching the scheme (Basic); a 400, or a 401 without the challenge, breaks clients that retry with credentials.",
+		Refs:  []Ref{refRFC6749Error, refRFC6749Auth},
+		Hint:  "The server is not checking the secret in the Authorization: Basic header against the registered one.",
+		Hints: map[string]string{BehaviourStatus: "The server refuses the wrong secret, but not with 401: when the client authenticated with the Authorization header, RFC 6749 §5.2 requires 401 (with a WWW-Authenticate challenge), which clients that retry with credentials rely on."},
 	}, func(t *T) {
 		t.RequireBaseline(ClientSecretBasic)
 		c := t.Target().Basic
@@ -103,11 +104,12 @@ var _ = Area(30, "client-secret", "Client authentication: client secrets", func(
 
 	Case(Meta{
 		ID:          "SYM-BASIC-04",
-		Title:       "An unknown client in Authorization: Basic gets 401 with a challenge",
-		Requirement: "A client_secret_basic request naming a client_id the server does not know is refused with 401 invalid_client and a WWW-Authenticate header.",
+		Title:       "An unknown client in Authorization: Basic gets 401",
+		Requirement: "A client_secret_basic request naming a client_id the server does not know is refused with 401 invalid_client (its WWW-Authenticate challenge is judged by ERR-CHAL-01).",
 		Level:       MUST, Method: ClientSecretBasic, Negative: true,
-		Refs: []Ref{refRFC6749Error, refRFC7235Chall},
-		Hint: "The unknown-client path answers differently from the wrong-secret path (400, or no challenge). Answer both the same way, 401 with WWW-Authenticate: Basic, which also avoids telling attackers which client ids exist.",
+		Refs:  []Ref{refRFC6749Error},
+		Hint:  "The server issues a token to a client_id it does not know: it is not looking the Basic client up among its registered clients.",
+		Hints: map[string]string{BehaviourStatus: "The unknown-client path answers with another status than 401. Answer it as the wrong-secret path, 401 with WWW-Authenticate: Basic (RFC 6749 §5.2), which also avoids telling attackers which client ids exist."},
 	}, func(t *T) {
 		t.RequireBaseline(ClientSecretBasic)
 		r := t.BasicRequest("smartconform-unknown-"+fixtures.NewJTI()[:8], t.Target().Basic.Secret)
@@ -120,8 +122,9 @@ var _ = Area(30, "client-secret", "Client authentication: client secrets", func(
 		Requirement: "An Authorization: Basic header whose credentials are not Base64, or decode without a colon, is refused with 401 invalid_client or 400 invalid_request, never a token or a server error.",
 		Level:       MUST, Method: ClientSecretBasic, Negative: true,
 		Refs:   []Ref{RFC(7617, "2"), refRFC6749Error},
-		Policy: "A 401 must carry WWW-Authenticate (the client used the Authorization header); 400 invalid_request also fits a malformed header.",
-		Hint:   "The Basic parser's errors escape as 500s. Treat undecodable credentials as failed client authentication (401 with a Basic challenge).",
+		Policy: "400 invalid_request also fits a malformed header; the challenge a 401 carries is judged by ERR-CHAL-01.",
+		Hint:   "The server issues a token for Basic credentials it cannot decode. Treat undecodable credentials as failed client authentication (401 with a Basic challenge).",
+		Hints:  map[string]string{BehaviourServerError: "The Basic parser's errors escape as 500s. Treat undecodable credentials as failed client authentication (401 with a Basic challenge)."},
 	}, func(t *T) {
 		t.RequireBaseline(ClientSecretBasic)
 		c := t.Target().Basic
@@ -132,7 +135,7 @@ var _ = Area(30, "client-secret", "Client authentication: client secrets", func(
 			r := t.BasicRequest(c.ClientID, c.Secret)
 			r.Header = http.Header{"Authorization": {m.value}}
 			r.Label = "Token request (malformed Basic credentials: " + m.name + ")"
-			t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client", "invalid_request"}, ChallengeOn401: true})
+			t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_client", "invalid_request"}})
 		}
 	})
 
@@ -171,7 +174,7 @@ var _ = Area(30, "client-secret", "Client authentication: client secrets", func(
 		r := t.BasicRequest(b.ClientID, b.Secret)
 		r = WithForm(WithForm(r, "client_id", p.ClientID), "client_secret", p.Secret)
 		r.Label = "Token request (Basic and client_secret_post of another client)"
-		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, ChallengeOn401: true})
+		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}})
 	})
 
 	Case(Meta{
@@ -189,7 +192,7 @@ var _ = Area(30, "client-secret", "Client authentication: client secrets", func(
 		r := t.AssertionRequest(t.Assertion())
 		r.Header = http.Header{"Authorization": {BasicAuth(b.ClientID, b.Secret)}}
 		r.Label = "Token request (Basic and a client assertion)"
-		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}, ChallengeOn401: true})
+		t.ExpectRejected(t.Do(r), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_request", "invalid_client"}})
 	})
 
 	Case(Meta{

@@ -45,14 +45,24 @@ var _ = Area(60, "token-response", "Token response", func() {
 
 	Case(Meta{
 		ID:          "TRESP-02",
-		Title:       "The token response forbids caching",
-		Requirement: "A response carrying an access token includes Cache-Control: no-store and Pragma: no-cache.",
-		Level:       MUST,
-		Refs:        []Ref{refRFC6749Token},
-		Hint:        "Add Cache-Control: no-store and Pragma: no-cache to every token response, so that no proxy or browser cache keeps the token.",
+		Title:       "Token responses forbid caching",
+		Requirement: "Every response of the token endpoint in the run that carries an access token includes Cache-Control: no-store and Pragma: no-cache.",
+		Level:       MUST, Sweep: true,
+		Refs: []Ref{refRFC6749Token},
+		Hint: "Add Cache-Control: no-store and Pragma: no-cache to every token response, so that no proxy or browser cache keeps the token.",
 	}, func(t *T) {
-		r := issued(t)
-		t.ExpectNoStore(MUST, r)
+		lvl := t.ProfileLevel()
+		n := 0
+		for _, x := range t.Exchanges() {
+			if !x.IssuedToken() {
+				continue
+			}
+			n++
+			if miss := MissingNoStore(x.Response); len(miss) > 0 {
+				t.Offending(x, lvl, "cache headers of the token response", "Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1)", "no "+strings.Join(miss, ", no "))
+			}
+		}
+		t.SweepDone(n, "a token endpoint response carrying an access token", lvl)
 	})
 
 	Case(Meta{

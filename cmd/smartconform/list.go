@@ -35,12 +35,19 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
 	asMarkdown := fs.Bool("markdown", false, "print the catalogue as the Markdown table the README carries")
 	labels := fs.String("label-filter", "", "list only the cases this label filter selects")
+	profile := fs.String("profile", "", "show levels and level: labels as this profile judges them (smart-v2, smart-v1, oauth); default: the declared levels")
 	var focus listFlag
 	fs.Var(&focus, "focus", "list only cases whose ID or title matches (repeatable)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cat, err := engine.Select(engine.Options{LabelFilter: *labels, Focus: focus})
+	switch *profile {
+	case "", engine.ProfileSMARTv2, engine.ProfileSMARTv1, engine.ProfileOAuth:
+	default:
+		fmt.Fprintf(stderr, "smartconform list: --profile must be smart-v2, smart-v1 or oauth (got %q)\n", *profile)
+		return exitUsage
+	}
+	cat, err := engine.Select(engine.Options{LabelFilter: *labels, Focus: focus, Profile: *profile})
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform list: %v\n", err)
 		return exitUsage

@@ -22,7 +22,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", stderr)
 	cfgPath := fs.String("config", "", "target configuration file (YAML); without it, the embedded reference server is started and tested")
 	out := fs.String("out", "./smartconform-report", "directory for junit.xml, report.html and report.json")
-	labels := fs.String("label-filter", "", "Ginkgo label filter, e.g. 'method:private_key_jwt && negative' (labels: case ID, area:X, method:X, positive, negative, level:must, level:should)")
+	labels := fs.String("label-filter", "", "Ginkgo label filter, e.g. 'method:private_key_jwt && negative' (labels: case ID, area:X, method:X, positive, negative, level:must, level:should, level:na, sweep; levels follow --profile)")
 	var focus, faults listFlag
 	fs.Var(&focus, "focus", "run only cases whose ID or title matches this regular expression (repeatable)")
 	strict := fs.Bool("strict", false, "SHOULD-level findings fail the run instead of warning")

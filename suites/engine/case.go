@@ -32,6 +32,10 @@ type caseRecord struct {
 	exchanges []reporter.Exchange
 	duration  time.Duration
 	failure   string // set by conclude when the findings fail the case
+	// causes parallels findings: the behaviour each finding records.
+	causes []cause
+	// answers are the responses the case got (T.Do), for the 5xx rule.
+	answers []answered
 }
 
 // T is a case's handle on the target: it sends requests (recording every
@@ -41,6 +45,9 @@ type T struct {
 	Meta Meta
 	env  *env
 	rec  *caseRecord
+	// sweepOffenders counts the exchanges a sweep found breaking its rule.
+	sweepOffenders int
+	sweepMore      []string // senders of the offenders beyond MaxSweepEvidence
 }
 
 // abortCase is how Skip, NotRun and Errorf end a case body early. Bodies run
@@ -52,7 +59,12 @@ type abortCase struct{}
 // abortCase is a harness error, reported as such, never as a verdict.
 func (e *env) execute(ctx context.Context, m Meta, body func(t *T)) (rec *caseRecord) {
 	rec = &caseRecord{meta: m}
+	ctx = sentBy(ctx, sender{caseID: m.ID})
 	t := &T{ctx: ctx, Meta: m, env: e, rec: rec}
+	if p := m.NotApplicableUnder(); p != "" {
+		rec.outcome, rec.reason = skipped, fmt.Sprintf("not applicable under the %s profile (see the case's policy)", p)
+		return rec
+	}
 	start := time.Now()
 	defer func() {
 		rec.duration = time.Since(start)
@@ -63,6 +75,7 @@ func (e *env) execute(ctx context.Context, m Meta, body func(t *T)) (rec *caseRe
 			}
 		}
 		if rec.outcome == judged {
+			t.unjudged5xx()
 			t.conclude()
 		}
 	}()
@@ -124,10 +137,17 @@ func (t *T) Check(level Level, check, expected string, actual any, matcher types
 	if err != nil {
 		act += " (" + err.Error() + ")"
 	}
-	t.rec.findings = append(t.rec.findings, reporter.Finding{
-		Level: string(level), Check: check, Expected: expected, Actual: t.env.redactor.Text(act),
-	})
+	t.addFinding(level, check, expected, act)
 	return false
+}
+
+// addFinding records a finding of the case's own (its cause is set by the
+// judge helpers that record a behaviour).
+func (t *T) addFinding(level Level, check, expected, actual string) {
+	t.rec.findings = append(t.rec.findings, reporter.Finding{
+		Level: string(level), Check: check, Expected: expected, Actual: t.env.redactor.Text(actual),
+	})
+	t.rec.causes = append(t.rec.causes, cause{})
 }
 
 // Must records a MUST finding; Should a SHOULD finding.

@@ -95,16 +95,57 @@ type Meta struct {
 	// negative case of that method needs accepted first (RequireBaseline
 	// names it when it is not).
 	Baseline bool
-	area     string
+	// Sweep marks a run-wide case: it sends nothing, runs after every other
+	// selected case of the target has finished, and judges one rule over
+	// every exchange of the run (T.Exchanges), so that a rule every answer
+	// must follow fails once, in its own case, not in every case whose
+	// answer happens to break it.
+	Sweep bool
+	// Hints overrides, per behaviour of the server (the Behaviour*
+	// constants), the hint the engine gives when the case fails for that
+	// behaviour rather than for its own requirement (Hint).
+	Hints map[string]string
+	area  string
+	// na: not applicable under the profile ForProfile was given.
+	na string
 }
 
 // Area returns the case's spec area.
 func (m Meta) Area() string { return m.area }
 
+// ForProfile returns the metadata as the profile sees it: Level is the
+// case's level under that profile (Meta.Profiles), so that reports and
+// labels show what the run judges. A case not applicable under the profile
+// keeps its declared Level (reports know only MUST and SHOULD), is labelled
+// level:na and is skipped with that reason. "" is the declared metadata.
+func (m Meta) ForProfile(p string) Meta {
+	if l, ok := m.Profiles[p]; ok && p != "" {
+		if l == NotApplicable {
+			m.na = p
+		} else {
+			m.Level = l
+		}
+	}
+	return m
+}
+
+// NotApplicable says under which profile the case does not apply ("" when
+// it applies): set by ForProfile.
+func (m Meta) NotApplicableUnder() string { return m.na }
+
 // Labels are the Ginkgo labels of the case, usable in --label-filter:
-// its ID, area:X, method:X, positive|negative, level:must|should.
+// its ID, area:X, method:X, positive|negative, level:must|should (level:na
+// when not applicable under the run's profile), and sweep for a run-wide
+// case.
 func (m Meta) Labels() []string {
-	l := []string{m.ID, "area:" + m.area, "level:" + strings.ToLower(string(m.Level))}
+	lvl := strings.ToLower(string(m.Level))
+	if m.na != "" {
+		lvl = "na"
+	}
+	l := []string{m.ID, "area:" + m.area, "level:" + lvl}
+	if m.Sweep {
+		l = append(l, "sweep")
+	}
 	if m.Method != "" {
 		l = append(l, "method:"+m.Method)
 	}
@@ -147,6 +188,14 @@ func (m Meta) Validate() error {
 			errs = append(errs, fmt.Sprintf("profile %s: level %s: unknown profile or level", p, l))
 		}
 	}
+	if m.Sweep && (m.Method != "" || m.Baseline) {
+		errs = append(errs, "a sweep judges every exchange of the run: it has no method and is no baseline")
+	}
+	for b := range m.Hints {
+		if !knownBehaviour[b] {
+			errs = append(errs, "hint for unknown behaviour "+b)
+		}
+	}
 	switch m.Method {
 	case "", PrivateKeyJWT, ClientSecretBasic, ClientSecretPost, AuthNone:
 	default:
@@ -185,6 +234,11 @@ func Area(rank int, name, title string, body func()) bool {
 
 var currentArea string
 
+// treeProfile is the profile the tree is declared for: the level labels
+// follow it, so that --label-filter level:must selects what the run judges
+// at MUST.
+var treeProfile string
+
 // Case declares one conformance case: an It whose text is "[ID] title",
 // labelled from its metadata, and whose body judges through a *T.
 func Case(m Meta, body func(t *T)) { caseAt(2, m, body) }
@@ -194,7 +248,7 @@ func caseAt(offset int, m Meta, body func(t *T)) {
 	m.area = currentArea
 	catalogue = append(catalogue, m)
 	bodies[m.ID] = body
-	ginkgo.It(m.SpecText(), ginkgo.Label(m.Labels()...), ginkgo.Offset(offset), func(ctx ginkgo.SpecContext) {
+	ginkgo.It(m.SpecText(), ginkgo.Label(m.ForProfile(treeProfile).Labels()...), ginkgo.Offset(offset), func(ctx ginkgo.SpecContext) {
 		judgeRecord(current.await(ctx, m))
 	})
 }

@@ -35,6 +35,8 @@ type env struct {
 	baseMu      sync.Mutex
 	baselines   map[string]*baseline
 	baselineIDs map[string]string // method → its baseline case (Meta.Baseline)
+
+	log runLog // every exchange of the run, for the sweeps (sweep.go)
 }
 
 // current is the env of the run in progress (runs are serialized).
@@ -72,7 +74,7 @@ func (e *env) discovery(ctx context.Context) (*Discovery, error) {
 			return
 		}
 		u := e.discoveryURL()
-		resp, _, err := e.send(ctx, Request{Label: "Discovery", Method: http.MethodGet, URL: u, Header: http.Header{"Accept": {"application/json"}}})
+		resp, _, err := e.send(discoverySender(ctx), Request{Label: "Discovery", Method: http.MethodGet, URL: u, Header: http.Header{"Accept": {"application/json"}}})
 		switch {
 		case err != nil:
 			e.discErr = fmt.Errorf("GET %s: %v", u, e.redactor.Text(err.Error()))
@@ -291,7 +293,7 @@ func (t *T) RequireBaseline(method string) {
 		if err != nil {
 			b.setup, b.why = true, err.Error()
 		} else {
-			resp, _, err := e.send(t.ctx, req)
+			resp, _, err := e.send(e.baselineSender(t.ctx, method), req)
 			switch {
 			case err != nil:
 				b.why = "no answer: " + e.redactor.Text(err.Error())

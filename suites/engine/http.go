@@ -63,6 +63,8 @@ type Response struct {
 	JSON    map[string]any // the body as a JSON object, if it is one
 	JSONErr error
 	Elapsed time.Duration
+	// judged5xx: a judge helper recorded this 5xx (see T.unjudged5xx).
+	judged5xx bool
 }
 
 // Str returns a string member of the JSON body ("" if absent or not a string).
@@ -173,8 +175,12 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 		}
 	}
 	ex.Curl = curl(ex)
+	from := senderOf(ctx)
+	logged := Recorded{CaseID: from.caseID, Note: from.note, Request: req, SentHeader: sentHeader.Clone()}
 	if err != nil && (resp == nil || resp.RawResponse == nil) {
 		ex.Error = e.redactor.Text(err.Error())
+		logged.Evidence = ex
+		e.log.add(logged)
 		return nil, ex, err
 	}
 	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: raw, Elapsed: took}
@@ -195,6 +201,8 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 	ex.Status = out.Status
 	ex.ResponseHeaders = e.headers(out.Header)
 	ex.ResponseBody = e.redactor.Body(out.Body, 64<<10)
+	logged.Response, logged.Evidence = out, ex
+	e.log.add(logged)
 	return out, ex, nil
 }
 
@@ -258,6 +266,9 @@ func (t *T) Do(req Request) *Response {
 	for attempt := 1; ; attempt++ {
 		resp, ex, err := t.env.send(t.ctx, req)
 		t.rec.exchanges = append(t.rec.exchanges, ex)
+		if resp != nil && resp.Status != http.StatusTooManyRequests {
+			t.rec.answers = append(t.rec.answers, answered{label: req.Label, resp: resp})
+		}
 		if err != nil {
 			if t.ctx.Err() != nil {
 				t.Errorf("not finished: %s (during the %s)", endReason(t.ctx), strings.ToLower(req.Label))

@@ -5,17 +5,21 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	. "github.com/onsi/gomega"
-	"github.com/onsi/gomega/types"
 
 	"github.com/smartconform/smartconform/reporter"
 )
 
 // Rejection says how a negative case's answer must look: an RFC 6749 §5.2
-// error. The universal part (no token, no 2xx/3xx/5xx, JSON with an error
-// member, the §5.2 character set) is always checked.
+// error. ExpectRejected judges the case's own requirement: no token, no
+// 2xx or redirect, never a 5xx, a status in the allowed set, a JSON object
+// with an error code, the code fitting the failure (SHOULD). The rules
+// every error answer follows (the WWW-Authenticate challenge, the media
+// type, the character set, the cache headers) are judged once per run by
+// the sweeps, over every exchange.
 type Rejection struct {
 	// Statuses allowed. Form-based client authentication failing may be 400
 	// or 401 (RFC 6749 §5.2 "MAY return an HTTP 401"; policy AMB-ERR-1).
@@ -24,17 +28,22 @@ type Rejection struct {
 	// warning (requirements ERR-07: the code should fit the failure).
 	Codes []string
 	// HeaderScheme is set when the client tried the Authorization header:
-	// the answer must then be 401 with WWW-Authenticate (RFC 6749 §5.2).
+	// the answer must then be 401 (RFC 6749 §5.2; the challenge it carries
+	// is judged by a sweep).
 	HeaderScheme string
 	// Lenient400 downgrades "must be 401" to a warning (policy AMB-ERR-1 for
 	// a misplaced Bearer, which is arguably not a client-auth scheme).
 	Lenient400 bool
-	// ChallengeOn401 makes WWW-Authenticate a MUST on a 401 without
-	// requiring the 401 (the client used the Authorization header, but a
-	// 400 invalid_request is also a fit answer).
+	// ChallengeOn401 is ignored: the WWW-Authenticate challenge of every 401
+	// answering a request that used the Authorization header is judged once
+	// per run by the ERR-CHAL-01 sweep. Kept so that cases written before
+	// the sweep still compile.
+	//
+	// Deprecated: drop it from new cases.
 	ChallengeOn401 bool
 	// Level, if SHOULD, records every finding as a warning: the case's
-	// requirement is a SHOULD (a derived server obligation).
+	// requirement is a SHOULD (a derived server obligation). A 5xx fails
+	// whatever the level.
 	Level Level
 }
 
@@ -56,76 +65,100 @@ var (
 	errURIRE  = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]*$`)
 )
 
+// ErrorTextOK says whether an error or error_description value uses only the
+// characters RFC 6749 §5.2 allows; ErrorURIOK the same for error_uri.
+func ErrorTextOK(s string) bool { return errTextRE.MatchString(s) }
+
+// ErrorURIOK says whether an error_uri uses only the characters §5.2 allows.
+func ErrorURIOK(s string) bool { return errURIRE.MatchString(s) }
+
 // ExpectRejected judges an answer that must refuse the request.
 func (t *T) ExpectRejected(r *Response, x Rejection) {
-	must := func(check, expected string, actual any, m types.GomegaMatcher) bool {
-		if x.Level == SHOULD {
-			return t.Should(check, expected, actual, m)
-		}
-		return t.Must(check, expected, actual, m)
+	level := MUST
+	if x.Level == SHOULD {
+		level = SHOULD
 	}
-	must("no access token is issued", "no access_token member", r.Str("access_token"), BeEmpty())
-	if !must("status is not a success", "a 4xx status", r.Status, Not(BeNumerically("<", 300))) {
-		return // a success: the rest is moot
+	switch {
+	case r.Status >= 500:
+		t.serverError(r, "")
+		return
+	case r.Status/100 == 2:
+		t.fact(BehaviourIssued, "", level, "status is not a success", "an RFC 6749 §5.2 error (4xx), no access token", DescribeAnswer(r)+tokenNote(r))
+		return
+	case r.Str("access_token") != "":
+		t.fact(BehaviourIssued, "", level, "no access token is issued", "no access_token member in the refusal", DescribeAnswer(r)+tokenNote(r))
+		return
+	case r.Status/100 == 3:
+		t.redirect(level, r)
+		return
+	case r.Status < 400:
+		t.fact(BehaviourStatus, statusHint(r, "a 4xx error"), level, "status", "a 4xx error", DescribeAnswer(r))
+		return
 	}
-	must("status is not a redirect", "a 4xx status, not a redirect", r.Status, Not(BeNumerically("<", 400)))
-	must("status is not a server error", "a 4xx status: a 5xx is never a correct rejection", r.Status, BeNumerically("<", 500))
 	allowed := x.Statuses
-	if x.HeaderScheme != "" {
-		level := MUST
-		if x.Lenient400 || x.Level == SHOULD {
-			level = SHOULD
+	switch {
+	case x.HeaderScheme != "":
+		l := level
+		if x.Lenient400 {
+			l = SHOULD
 		}
-		t.Check(level, "status when the client used the Authorization header",
+		t.checkAs(BehaviourStatus, statusHint(r, "401"), l, "status when the client used the Authorization header",
 			"401 (RFC 6749 §5.2: the client tried to authenticate via the Authorization header)", r.Status, Equal(401))
-	} else if r.Status == http.StatusForbidden {
-		t.Should("status", "one of "+ints(allowed)+" (RFC 6749 defines no 403 at the token endpoint)", r.Status, BeElementOf(intsAny(allowed)...))
-	} else if r.Status >= 400 && r.Status < 500 {
-		must("status", "one of "+ints(allowed), r.Status, BeElementOf(intsAny(allowed)...))
+	case r.Status == http.StatusForbidden:
+		t.checkAs(BehaviourStatus, statusHint(r, ints(allowed)), SHOULD, "status", "one of "+ints(allowed)+" (RFC 6749 defines no 403 at the token endpoint)", r.Status, BeElementOf(intsAny(allowed)...))
+	default:
+		t.checkAs(BehaviourStatus, statusHint(r, ints(allowed)), level, "status", "one of "+ints(allowed), r.Status, BeElementOf(intsAny(allowed)...))
 	}
-	if r.Status == http.StatusUnauthorized {
-		challenge := r.Header.Get("WWW-Authenticate")
-		if x.HeaderScheme != "" || x.ChallengeOn401 {
-			must("WWW-Authenticate on the 401", "a WWW-Authenticate challenge (RFC 6749 §5.2, RFC 7235 §3.1)", challenge, Not(BeEmpty()))
-		} else {
-			t.Should("WWW-Authenticate on the 401", "a WWW-Authenticate challenge (RFC 7235 §3.1: every 401 carries one)", challenge, Not(BeEmpty()))
-		}
-	}
-	must("error body media type", "application/json (RFC 6749 §5.2)", r.MediaType(), Equal("application/json"))
-	if !must("error body", "a JSON object (RFC 6749 §5.2)", ErrText(r.JSONErr), BeEmpty()) {
+	malformed := fmt.Sprintf("The server refused the request (%d), but its answer is not an RFC 6749 §5.2 error: a JSON object with an error code is what tells a client why. The refusal itself is in place; the error format is not.", r.Status)
+	if !t.checkAs(BehaviourMalformed, malformed, level, "error body", "a JSON object (RFC 6749 §5.2)", ErrText(r.JSONErr), BeEmpty()) {
 		return
 	}
 	code, _ := r.JSON["error"].(string)
 	asCode := func(v any) string { s, _ := v.(string); return s }
-	if !must("error member", "a non-empty string error code (RFC 6749 §5.2)", r.JSON["error"], WithTransform(asCode, Not(BeEmpty()))) {
+	if !t.checkAs(BehaviourMalformed, malformed, level, "error member", "a non-empty string error code (RFC 6749 §5.2)", r.JSON["error"], WithTransform(asCode, Not(BeEmpty()))) {
 		return
 	}
 	if len(x.Codes) > 0 {
-		t.Should("error code fits the failure", "one of "+strings.Join(x.Codes, ", "), code, BeElementOf(stringsAny(x.Codes)...))
+		t.checkAs(BehaviourCode, fmt.Sprintf("The server refused the request, as it must, but with error %q where %s fits this failure (RFC 6749 §5.2 error codes): the check is in place; the code it reports is not the one clients act on.", code, strings.Join(x.Codes, " or ")),
+			SHOULD, "error code fits the failure", "one of "+strings.Join(x.Codes, ", "), code, BeElementOf(stringsAny(x.Codes)...))
 	}
-	must("error code characters", "only %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §5.2)", code, MatchRegexp(errTextRE.String()))
-	if d, ok := r.JSON["error_description"].(string); ok {
-		must("error_description characters", "only %x20-21 / %x23-5B / %x5D-7E, no CR/LF (RFC 6749 §5.2)", d, MatchRegexp(errTextRE.String()))
+}
+
+// tokenNote says that an answer carries a token, without showing it.
+func tokenNote(r *Response) string {
+	if r.Str("access_token") != "" {
+		return " with an access_token"
 	}
-	if u, ok := r.JSON["error_uri"].(string); ok {
-		must("error_uri characters", "a URI of %x21 / %x23-5B / %x5D-7E (RFC 6749 §5.2)", u, MatchRegexp(errURIRE.String()))
-	}
+	return ""
 }
 
 // ExpectToken judges an answer that must issue an access token: 200 (201
 // warns, policy AMB-TRESP-4) with a JSON object holding a non-empty string
 // access_token. The rest of the token response is judged by TRESP cases.
 func (t *T) ExpectToken(r *Response) {
-	if r.Status == http.StatusCreated {
-		t.Should("success status", "200 (RFC 6749 §5.1)", r.Status, Equal(200))
-	} else if !t.Must("success status", "200 (RFC 6749 §5.1)", DescribeAnswer(r), Equal("200")) {
+	switch {
+	case r.Status >= 500:
+		t.serverError(r, "")
+		return
+	case r.Status/100 == 3:
+		t.redirect(MUST, r)
+		return
+	case r.Status >= 400:
+		t.fact(BehaviourRefused, "", MUST, "the request is accepted", "200 with an access token (RFC 6749 §5.1)", DescribeAnswer(r))
+		return
+	case r.Status == http.StatusCreated:
+		t.checkAs(BehaviourStatus, "The server issued the token with 201; RFC 6749 §5.1 answers a token request with 200.", SHOULD, "success status", "200 (RFC 6749 §5.1)", r.Status, Equal(200))
+	case r.Status != http.StatusOK:
+		t.fact(BehaviourStatus, fmt.Sprintf("The server answered %d to a valid token request; RFC 6749 §5.1 answers with 200 and the token.", r.Status), MUST, "success status", "200 (RFC 6749 §5.1)", DescribeAnswer(r))
 		return
 	}
-	if !t.Must("token response body", "a JSON object (RFC 6749 §5.1)", ErrText(r.JSONErr), BeEmpty()) {
+	malformed := "The server accepted the request, but its answer is not an RFC 6749 §5.1 token response (a JSON object with a string access_token), so a client gets no usable token."
+	if !t.checkAs(BehaviourMalformed, malformed, MUST, "token response body", "a JSON object (RFC 6749 §5.1)", ErrText(r.JSONErr), BeEmpty()) {
 		return
 	}
-	t.Must("access_token", "a non-empty string (RFC 6749 §5.1)", fmt.Sprintf("%T", r.JSON["access_token"]), Equal("string"))
-	t.Must("access_token", "a non-empty string (RFC 6749 §5.1)", r.Str("access_token") != "", BeTrue())
+	if t.checkAs(BehaviourMalformed, malformed, MUST, "access_token", "a non-empty string (RFC 6749 §5.1)", fmt.Sprintf("%T", r.JSON["access_token"]), Equal("string")) {
+		t.checkAs(BehaviourMalformed, malformed, MUST, "access_token", "a non-empty string (RFC 6749 §5.1)", r.Str("access_token") != "", BeTrue())
+	}
 }
 
 // DescribeAnswer is "200", or the status with the error code and text.
@@ -175,14 +208,12 @@ func stringsAny(v []string) []any {
 }
 
 // ProfileLevel is the case's level under the run's profile (Meta.Profiles,
-// else Meta.Level); a case not applicable under the profile is skipped.
+// else Meta.Level: the engine hands each case its metadata as the profile
+// sees it, Meta.ForProfile). A case not applicable under the profile is
+// skipped before its body runs; this is a backstop.
 func (t *T) ProfileLevel() Level {
-	p := t.env.opts.Profile
-	if l, ok := t.Meta.Profiles[p]; ok {
-		if l == NotApplicable {
-			t.Skip(fmt.Sprintf("not applicable under the %s profile", p))
-		}
-		return l
+	if t.Meta.NotApplicableUnder() != "" || t.Meta.Level == NotApplicable {
+		t.Skip(fmt.Sprintf("not applicable under the %s profile", t.env.opts.Profile))
 	}
 	return t.Meta.Level
 }
@@ -313,6 +344,19 @@ func Directives(values []string) []string {
 			d, _, _ = strings.Cut(strings.TrimSpace(d), "=")
 			out = append(out, strings.ToLower(d))
 		}
+	}
+	return out
+}
+
+// MissingNoStore lists what of Cache-Control: no-store and Pragma: no-cache
+// (RFC 6749 §5.1) the answer lacks.
+func MissingNoStore(r *Response) []string {
+	var out []string
+	if !slices.Contains(Directives(r.Header.Values("Cache-Control")), "no-store") {
+		out = append(out, "Cache-Control: no-store")
+	}
+	if !slices.Contains(Directives(r.Header.Values("Pragma")), "no-cache") {
+		out = append(out, "Pragma: no-cache")
 	}
 	return out
 }

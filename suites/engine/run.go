@@ -69,9 +69,11 @@ var runMu sync.Mutex
 
 // prepare resets Ginkgo's global suite and declares the tree afresh, so that
 // one process can run the suites many times (tests, mutants).
-func prepare() {
+// The tree's level labels follow profile (Meta.ForProfile).
+func prepare(profile string) {
 	globals.Reset()
 	gomega.RegisterFailHandler(ginkgo.Fail)
+	treeProfile = profile
 	defineTree()
 }
 
@@ -101,14 +103,16 @@ func ginkgoConfig(o Options) (types.SuiteConfig, types.ReporterConfig, error) {
 func Catalogue() ([]Meta, error) {
 	runMu.Lock()
 	defer runMu.Unlock()
-	prepare()
+	prepare("")
 	sc, rc, _ := ginkgoConfig(Options{})
 	ginkgo.PreviewSpecs("smartconform", sc, rc)
 	cat := append([]Meta(nil), catalogue...)
 	return cat, ValidateCatalogue(cat)
 }
 
-// Select returns the cases a label filter and focus would run.
+// Select returns the cases a label filter and focus would run; with
+// o.Profile set, as that profile sees them (Meta.ForProfile: level labels
+// and Level follow it).
 func Select(o Options) ([]Meta, error) {
 	runMu.Lock()
 	defer runMu.Unlock()
@@ -116,7 +120,7 @@ func Select(o Options) ([]Meta, error) {
 }
 
 func selectLocked(o Options) ([]Meta, error) {
-	prepare()
+	prepare(o.Profile)
 	sc, rc, err := ginkgoConfig(o)
 	if err != nil {
 		return nil, err
@@ -134,7 +138,7 @@ func selectLocked(o Options) ([]Meta, error) {
 	var out []Meta
 	for _, m := range catalogue {
 		if will[m.SpecText()] {
-			out = append(out, m)
+			out = append(out, m.ForProfile(o.Profile))
 		}
 	}
 	return out, nil
@@ -208,6 +212,10 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 		to.Target = tg
 		e := &env{opts: to, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, baselineIDs: baseIDs, limiter: newLimiter(o.Rate), done: map[string]chan struct{}{}}
 		e.redactor = reporter.NewRedactor(tg.Secrets()...)
+		e.log.rank = map[string]int{}
+		for j, m := range catalogue {
+			e.log.rank[m.ID] = j
+		}
 		if e.client, err = newHTTPClient(to); err != nil {
 			return nil, &UsageError{fmt.Errorf("target %s: %w", tg.Name, err)}
 		}
@@ -259,7 +267,7 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 // and reports it; progress lines follow catalogue order.
 func (e *env) judge(ctx context.Context, selected []Meta) *reporter.Report {
 	o := e.opts
-	prepare()
+	prepare(o.Profile)
 	sc, rc, _ := ginkgoConfig(o)
 	current = e
 	rep := &reporter.Report{
@@ -375,8 +383,9 @@ func (e *env) caseResult(m Meta) (reporter.Case, bool) {
 	default:
 		c.Status = reporter.Passed
 	}
-	if c.Status != reporter.Failed && c.Status != reporter.Warned {
-		c.Hint = ""
+	c.Hint = ""
+	if c.Status == reporter.Failed || c.Status == reporter.Warned {
+		c.Hint = rec.hint(e.opts.Strict)
 	}
 	sort.SliceStable(c.Findings, func(i, j int) bool { return c.Findings[i].Level < c.Findings[j].Level })
 	return c, true
@@ -386,9 +395,10 @@ func (e *env) caseResult(m Meta) (reporter.Case, bool) {
 const DefaultConcurrency = 4
 
 // startPool runs the selected case bodies on Options.Concurrency workers,
-// in catalogue order; each spec waits for its own case (await). When ctx
-// ends, cases not yet started are recorded as not run and in-flight
-// requests are cancelled.
+// in catalogue order, the sweeps (Meta.Sweep) once every other case has
+// finished; each spec waits for its own case (await). When ctx ends, cases
+// not yet started are recorded as not run and in-flight requests are
+// cancelled.
 func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]func(*T)) *sync.WaitGroup {
 	jobs := make(chan Meta)
 	var wg sync.WaitGroup
@@ -411,7 +421,22 @@ func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]fun
 		}()
 	}
 	go func() {
+		var sweeps []Meta
 		for _, m := range selected {
+			if m.Sweep {
+				sweeps = append(sweeps, m)
+				continue
+			}
+			jobs <- m
+		}
+		if len(sweeps) > 0 {
+			for _, m := range selected {
+				if !m.Sweep {
+					<-e.done[m.ID]
+				}
+			}
+		}
+		for _, m := range sweeps {
 			jobs <- m
 		}
 		close(jobs)
