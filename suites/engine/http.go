@@ -166,6 +166,7 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 		return nil, ex, err
 	}
 	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), Elapsed: took}
+	e.observeClock(out.Header, strings.ToLower(req.Label), start, took)
 	switch {
 	case err != nil:
 		// The body could not be read whole (over MaxBodyBytes, too slow, or
