@@ -485,12 +485,12 @@ func (e *env) sendBaseline(ctx context.Context, method string) *baseline {
 		}
 		return b
 	}
-	known := e.clockKnown()
 	req, err := e.validRequest(ctx, method)
 	if err != nil {
 		b.setup, b.why = true, err.Error()
 		return b
 	}
+	known := e.clockKnown() // when the assertion was dated
 	if !try(req) && method == PrivateKeyJWT && !known && e.clockShift() != 0 {
 		if req, err = e.validRequest(ctx, method); err == nil {
 			try(req)
