@@ -107,6 +107,6 @@ func (e *env) clockNote() string {
 	e.clock.mu.Lock()
 	src := e.clock.source
 	e.clock.mu.Unlock()
-	return fmt.Sprintf("The server's clock is %d s %s the harness's (Date header of the %s). Valid assertions were dated by the server's clock (iat %d s before it, exp within five minutes of it); time claims that must be refused are far enough off (%s) that the skew does not change them.",
+	return fmt.Sprintf("The server's clock is %d s %s the harness's (Date header of the %s). Valid assertions were dated by the server's clock (iat %d s before it, exp within five minutes of it); time claims that must be refused were set %s off that clock.",
 		int(n.Seconds()), dir, src, int(IssuedBackdate.Seconds()), SkewMargin)
 }
