@@ -19,10 +19,11 @@ var _ = Area(10, "discovery", "Discovery: .well-known/smart-configuration", func
 	Case(Meta{
 		ID:          "DISC-WK-01",
 		Title:       "smart-configuration is served as JSON and names the token endpoint",
-		Requirement: "GET {base}/.well-known/smart-configuration answers 200 with an application/json object whose token_endpoint is an absolute URL and whose grant_types_supported includes client_credentials.",
+		Requirement: "GET {base}/.well-known/smart-configuration answers 200 with an application/json object whose token_endpoint is an absolute URL and whose grant_types_supported is an array that, when SMART Backend Services is in scope (a private_key_jwt client is configured, or client-confidential-asymmetric is advertised), includes client_credentials.",
 		Level:       MUST,
 		Refs:        []Ref{refConfWellKnown, refConfMetadata},
-		Hint:        "Serve the document as application/json (not text/html or application/fhir+json) at {FHIR base}/.well-known/smart-configuration, with absolute endpoint URLs.",
+		Policy:      "SMART Conformance lists client_credentials in grant_types_supported \"when SMART Backend Services is supported\": a server that offers only App Launch is not asked for it.",
+		Hint:        "Serve the document as application/json (not text/html or application/fhir+json) at {FHIR base}/.well-known/smart-configuration, with absolute endpoint URLs, and list client_credentials in grant_types_supported when Backend Services is supported.",
 	}, func(t *T) {
 		if t.Target().BaseURL == "" {
 			t.Skip("no fhirBaseUrl is configured (the token endpoint is configured directly)")
@@ -39,18 +40,31 @@ var _ = Area(10, "discovery", "Discovery: .well-known/smart-configuration", func
 		u, err := url.Parse(te)
 		t.Must("token_endpoint", "an absolute URL", te, WithTransform(func(string) bool { return err == nil && u.IsAbs() && u.Host != "" }, BeTrue()))
 		t.Must("capabilities", "an array of strings", r.JSON["capabilities"], BeAssignableToTypeOf([]any{}))
-		gts, _ := r.JSON["grant_types_supported"].([]any)
-		t.Must("grant_types_supported", "an array that includes client_credentials (Backend Services)", gts, ContainElement("client_credentials"))
+		gts, isArr := r.JSON["grant_types_supported"].([]any)
+		if !t.Must("grant_types_supported", "an array of grant types (REQUIRED)", isArr, BeTrue()) {
+			return
+		}
+		var caps []string
+		if c, ok := r.JSON["capabilities"].([]any); ok {
+			for _, v := range c {
+				if s, ok := v.(string); ok {
+					caps = append(caps, s)
+				}
+			}
+		}
+		if t.Target().Asym != nil || slices.Contains(caps, "client-confidential-asymmetric") {
+			t.Must("grant_types_supported", "includes client_credentials (Backend Services is in scope: a private_key_jwt client is configured or client-confidential-asymmetric is advertised)", gts, ContainElement("client_credentials"))
+		}
 	})
 
 	Case(Meta{
 		ID:          "DISC-ASYM-01",
 		Title:       "private_key_jwt support is advertised in discovery",
-		Requirement: "A server supporting asymmetric client authentication advertises the client-confidential-asymmetric capability, private_key_jwt in token_endpoint_auth_methods_supported, RS384 or ES384 in token_endpoint_auth_signing_alg_values_supported, and scopes_supported.",
+		Requirement: "A server supporting asymmetric client authentication advertises the client-confidential-asymmetric capability, private_key_jwt in token_endpoint_auth_methods_supported and RS384 or ES384 in token_endpoint_auth_signing_alg_values_supported; it should also give scopes_supported.",
 		Level:       MUST,
 		Method:      PrivateKeyJWT,
 		Refs:        []Ref{refAsymDiscovery, refRFC8414Meta},
-		Policy:      "AMB-DISC-3: a MUST under SMART v2 (the server advertises these properties); Bulk Data v1 said SHOULD, so smart-v1 and oauth warn.",
+		Policy:      "AMB-DISC-3: a MUST under SMART v2 (the server advertises these properties); Bulk Data v1 said SHOULD, so smart-v1 and oauth warn. scopes_supported is RECOMMENDED in SMART Conformance, so its absence only warns under every profile.",
 		Profiles:    map[string]Level{ProfileSMARTv1: SHOULD, ProfileOAuth: SHOULD},
 		Hint:        "Clients find out that private_key_jwt works from these four properties; a server that omits them is skipped by clients that follow the spec.",
 	}, func(t *T) {
@@ -60,7 +74,7 @@ var _ = Area(10, "discovery", "Discovery: .well-known/smart-configuration", func
 		t.Check(lvl, "capabilities", "includes client-confidential-asymmetric", d.StringList("capabilities"), ContainElement("client-confidential-asymmetric"))
 		t.Check(lvl, "token_endpoint_auth_methods_supported", "includes private_key_jwt", d.StringList("token_endpoint_auth_methods_supported"), ContainElement("private_key_jwt"))
 		t.Check(lvl, "token_endpoint_auth_signing_alg_values_supported", "includes RS384 or ES384", d.StringList("token_endpoint_auth_signing_alg_values_supported"), Or(ContainElement("RS384"), ContainElement("ES384")))
-		t.Check(lvl, "scopes_supported", "present, an array", d.Doc["scopes_supported"], BeAssignableToTypeOf([]any{}))
+		t.Should("scopes_supported", "present, an array (RECOMMENDED by SMART Conformance)", d.Doc["scopes_supported"], BeAssignableToTypeOf([]any{}))
 	})
 
 	Case(Meta{

@@ -25,14 +25,13 @@ var _ = Area(50, "token-endpoint", "Token endpoint: requests", func() {
 	Case(Meta{
 		ID:          "TEP-HTTP-01",
 		Title:       "The token endpoint refuses GET",
-		Requirement: "A token request sent as GET, with grant_type and scope in the query string and valid Basic credentials, should be refused (405, or 400 invalid_request).",
-		Level:       SHOULD, Method: ClientSecretBasic, Negative: true,
+		Requirement: "A token request sent as GET, with its parameters in the query string and valid client authentication (the first configured confidential method), should be refused (405, or 400 invalid_request).",
+		Level:       SHOULD, Negative: true,
 		Refs:   []Ref{RFC(6749, "3.2"), refBSRequest},
 		Policy: "TEP-HTTP-01: RFC 6749 §3.2 binds the client (MUST use POST); refusing GET is a derived server obligation, so acceptance warns.",
 		Hint:   "The token endpoint serves GET. Token requests over GET put parameters in URLs, which end up in logs and caches; answer 405 with Allow: POST.",
 	}, func(t *T) {
-		t.RequireBaseline(ClientSecretBasic)
-		r := t.BasicRequest(t.Target().Basic.ClientID, t.Target().Basic.Secret)
+		_, r := t.AnyValidRequest()
 		q := r.Form
 		r.Form = nil
 		r.Method = http.MethodGet
@@ -44,14 +43,13 @@ var _ = Area(50, "token-endpoint", "Token endpoint: requests", func() {
 	Case(Meta{
 		ID:          "TEP-HTTP-02",
 		Title:       "The token endpoint refuses a JSON body",
-		Requirement: "A token request whose parameters are a JSON body (Content-Type: application/json) instead of application/x-www-form-urlencoded should be refused (400 invalid_request or 415).",
-		Level:       SHOULD, Method: ClientSecretBasic, Negative: true,
+		Requirement: "A token request with valid client authentication (the first configured confidential method) whose parameters are a JSON body (Content-Type: application/json) instead of application/x-www-form-urlencoded should be refused (400 invalid_request or 415).",
+		Level:       SHOULD, Negative: true,
 		Refs:   []Ref{RFC(6749, "4.4.2"), refBSRequest},
 		Policy: "TEP-HTTP-02: a derived obligation, so acceptance warns; 401 invalid_client is tolerated (the server found no usable request).",
 		Hint:   "The server accepts JSON token requests. Clients then work against this server and fail against every other; RFC 6749 requires application/x-www-form-urlencoded.",
 	}, func(t *T) {
-		t.RequireBaseline(ClientSecretBasic)
-		r := t.BasicRequest(t.Target().Basic.ClientID, t.Target().Basic.Secret)
+		_, r := t.AnyValidRequest()
 		m := map[string]string{}
 		for k := range r.Form {
 			m[k] = r.Form.Get(k)

@@ -84,12 +84,15 @@ var _ = Area(60, "token-response", "Token response", func() {
 		Requirement: "The token response's expires_in is present as a JSON number of seconds greater than 0.",
 		Level:       MUST,
 		Refs:        []Ref{refRFC6749Token, refBSIssue},
+		Policy:      "SMART Backend Services requires expires_in (smart-v2, smart-v1); RFC 6749 §5.1 only RECOMMENDS it, so under oauth it warns.",
+		Profiles:    map[string]Level{ProfileOAuth: SHOULD},
 		Hint:        "expires_in is a JSON number (RFC 6749 §5.1: numerical values are JSON numbers), not a string; SMART Backend Services requires it.",
 	}, func(t *T) {
+		lvl := t.ProfileLevel()
 		r := issued(t)
 		exp, isNum := r.JSON["expires_in"].(float64)
-		if t.Must("expires_in", "a JSON number of seconds (SMART Backend Services: required)", fmt.Sprintf("%T", r.JSON["expires_in"]), Equal("float64")) && isNum {
-			t.Must("expires_in", "greater than 0", exp, BeNumerically(">", 0))
+		if t.Check(lvl, "expires_in", "a JSON number of seconds (SMART Backend Services: required)", fmt.Sprintf("%T", r.JSON["expires_in"]), Equal("float64")) && isNum {
+			t.Check(lvl, "expires_in", "greater than 0", exp, BeNumerically(">", 0))
 		}
 	})
 
@@ -158,5 +161,26 @@ var _ = Area(60, "token-response", "Token response", func() {
 	}, func(t *T) {
 		r := issued(t)
 		t.Should("refresh_token", "absent (RFC 6749 §4.4.3, SMART Backend Services: SHOULD NOT be issued)", r.Has("refresh_token"), BeFalse())
+	})
+
+	Case(Meta{
+		ID:          "TRESP-09",
+		Title:       "A token granted for a request without scope states the scope granted",
+		Requirement: "A valid client_credentials request with no scope parameter is refused (400 invalid_request or invalid_scope) or answered with a token response whose scope member, a string, names the scopes granted.",
+		Level:       MUST,
+		Refs:        []Ref{refRFC6749Scope, refRFC6749Token, refBSRequest},
+		Policy:      "AMB-SCOPE-1: SMART Backend Services makes scope a required request parameter and RFC 6749 §3.3 lets the server use a default or fail, so a refusal passes. A token granted from a default cannot be \"identical to the scope requested\" (none was), so RFC 6749 §5.1 makes scope REQUIRED in the response under every profile.",
+		Hint:        "The server grants its default scopes when the request names none but does not say which; the client cannot know what it may do. Include scope whenever the grant is not exactly what was requested.",
+	}, func(t *T) {
+		_, r := t.AnyValidRequest()
+		r = WithForm(r, "scope")
+		r.Label = "Token request (no scope)"
+		resp := t.Do(r)
+		if resp.Status/100 != 2 {
+			t.ExpectRejected(resp, Rejection{Statuses: []int{400}, Codes: []string{"invalid_request", "invalid_scope"}})
+			return
+		}
+		t.ExpectToken(resp)
+		t.Must("scope", "a string naming the granted scopes (RFC 6749 §5.1: REQUIRED when the grant is not the requested scope)", fmt.Sprintf("%T", resp.JSON["scope"]), Equal("string"))
 	})
 })

@@ -20,6 +20,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated self-signed certificate (its CA file is written with --write-config)")
 	writeCfg := fs.String("write-config", "", "write a ready-to-use target configuration (and key, secret and CA files beside it) for 'smartconform run --config'")
 	latency := fs.Duration("latency", 0, "delay each answer by this long (e.g. 100ms), to measure remote conditions on one machine")
+	clockOffset := fs.Duration("clock-offset", 0, "run the server's clock this far ahead (e.g. 3m; negative: behind), in its Date headers and its exp/nbf/iat checks; not a fault: every verdict must stay")
 	var faults listFlag
 	fs.Var(&faults, "fault", "switch on a fault (repeatable): "+strings.Join(refserver.FaultNames(), ", "))
 	fs.Usage = func() {
@@ -45,7 +46,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitIncomplete
 	}
-	srv, err := refserver.Start(refserver.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency})
+	srv, err := refserver.Start(refserver.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency, ClockOffset: *clockOffset})
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitUsage

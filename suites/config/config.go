@@ -29,7 +29,9 @@ type File struct {
 	Version int        `yaml:"version"`
 	Target  TargetSpec `yaml:"target,omitempty"`
 	Scope   string     `yaml:"scope,omitempty"`
-	Clients Clients    `yaml:"clients,omitempty"`
+	// RegisteredScope is the scope the clients are registered for (optional).
+	RegisteredScope string  `yaml:"registeredScope,omitempty"`
+	Clients         Clients `yaml:"clients,omitempty"`
 	// Targets lists several targets judged in one run (instead of target).
 	Targets []TargetEntry `yaml:"targets,omitempty"`
 }
@@ -41,7 +43,9 @@ type TargetEntry struct {
 	TargetSpec `yaml:",inline"`
 	Tenants    []string `yaml:"tenants,omitempty"`
 	Scope      string   `yaml:"scope,omitempty"`
-	Clients    *Clients `yaml:"clients,omitempty"`
+	// RegisteredScope overrides the file's registeredScope for this entry.
+	RegisteredScope string   `yaml:"registeredScope,omitempty"`
+	Clients         *Clients `yaml:"clients,omitempty"`
 }
 
 // TargetSpec says where the server is.
@@ -59,20 +63,22 @@ type TLSSpec struct {
 	InsecureSkipVerify bool   `yaml:"insecureSkipVerify,omitempty"`
 }
 
-// Clients holds at most one client per authentication mode. Modes are named
-// as RFC 8414 names them; the vendor names Smile CDR uses are accepted too.
+// Clients holds the clients of each authentication mode: one (a mapping) or
+// a list (OneOrMany; the first is the mode's primary client). Modes are
+// named as RFC 8414 names them; the vendor names Smile CDR uses are accepted
+// too.
 type Clients struct {
-	PrivateKeyJWT     *AsymSpec   `yaml:"private_key_jwt,omitempty"`
-	PrivateKeyJWTV    *AsymSpec   `yaml:"PRIVATE_KEY_JWT,omitempty"`
-	ClientSecretBasic *SecretSpec `yaml:"client_secret_basic,omitempty"`
-	ClientSecretBasV  *SecretSpec `yaml:"CLIENT_SECRET_BASIC,omitempty"`
+	PrivateKeyJWT     OneOrMany[AsymSpec]   `yaml:"private_key_jwt,omitempty"`
+	PrivateKeyJWTV    OneOrMany[AsymSpec]   `yaml:"PRIVATE_KEY_JWT,omitempty"`
+	ClientSecretBasic OneOrMany[SecretSpec] `yaml:"client_secret_basic,omitempty"`
+	ClientSecretBasV  OneOrMany[SecretSpec] `yaml:"CLIENT_SECRET_BASIC,omitempty"`
 	// A second client_secret_basic client whose id or secret holds characters
 	// that form-urlencoding changes (space + / : % = ?), for SYM-BASIC-03.
-	ClientSecretBasicURLEnc *SecretSpec `yaml:"client_secret_basic_urlencoded,omitempty"`
-	ClientSecretPost        *SecretSpec `yaml:"client_secret_post,omitempty"`
-	ClientSecretForm        *SecretSpec `yaml:"CLIENT_SECRET_FORM,omitempty"`
-	None                    *PublicSpec `yaml:"none,omitempty"`
-	NoneV                   *PublicSpec `yaml:"NONE,omitempty"`
+	ClientSecretBasicURLEnc *SecretSpec           `yaml:"client_secret_basic_urlencoded,omitempty"`
+	ClientSecretPost        OneOrMany[SecretSpec] `yaml:"client_secret_post,omitempty"`
+	ClientSecretForm        OneOrMany[SecretSpec] `yaml:"CLIENT_SECRET_FORM,omitempty"`
+	None                    *PublicSpec           `yaml:"none,omitempty"`
+	NoneV                   *PublicSpec           `yaml:"NONE,omitempty"`
 }
 
 // AsymSpec is a private_key_jwt client.
@@ -126,8 +132,20 @@ type Target struct {
 	Insecure       bool
 	RequestTimeout time.Duration
 	Scope          string
-	Asym           *AsymClient
-	Basic          *SecretClient
+	// RegisteredScope is what the clients are registered (pre-authorized)
+	// for, when the configuration says: a grant within it may be the
+	// server's default for a malformed request (SCOPE-SYN-01).
+	RegisteredScope string
+	// Asym is the primary private_key_jwt client (AsymClients[0]): the one
+	// every negative case mutates.
+	Asym *AsymClient
+	// AsymClients are all private_key_jwt clients, the primary first.
+	AsymClients []*AsymClient
+	Basic       *SecretClient
+	// BasicClients and PostClients are all clients of those modes, the
+	// primary (Basic, Post) first.
+	BasicClients []*SecretClient
+	PostClients  []*SecretClient
 	// BasicEncoded is a Basic client whose id or secret needs form-urlencoding.
 	BasicEncoded *SecretClient
 	Post         *SecretClient
@@ -152,7 +170,7 @@ type PublicClient struct{ ClientID string }
 // Secrets lists every secret value the target holds, for redaction.
 func (t *Target) Secrets() []string {
 	var out []string
-	for _, c := range []*SecretClient{t.Basic, t.BasicEncoded, t.Post} {
+	for _, c := range append(append([]*SecretClient{t.Basic, t.BasicEncoded, t.Post}, t.BasicClients...), t.PostClients...) {
 		if c != nil && c.Secret != "" {
 			out = append(out, c.Secret)
 		}
@@ -253,7 +271,11 @@ func (f *File) ResolveAll(path string, getenv func(string) string) ([]*Target, e
 			if scope == "" {
 				scope = f.Scope
 			}
-			one := File{Version: f.Version, Target: spec, Scope: scope, Clients: clients}
+			reg := entry.RegisteredScope
+			if reg == "" {
+				reg = f.RegisteredScope
+			}
+			one := File{Version: f.Version, Target: spec, Scope: scope, RegisteredScope: reg, Clients: clients}
 			t, err := one.Resolve(path, getenv)
 			if err != nil {
 				var ce *Error
@@ -304,7 +326,7 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 	if f.Version != 1 {
 		return nil, bad("version", "must be 1 (got %d)", f.Version)
 	}
-	t := &Target{Name: f.Target.Name, Scope: f.Scope, Insecure: f.Target.TLS.InsecureSkipVerify, RequestTimeout: DefaultRequestTimeout}
+	t := &Target{Name: f.Target.Name, Scope: f.Scope, RegisteredScope: f.RegisteredScope, Insecure: f.Target.TLS.InsecureSkipVerify, RequestTimeout: DefaultRequestTimeout}
 	t.BaseURL = strings.TrimRight(f.Target.FHIRBaseURL, "/")
 	t.TokenURL = f.Target.TokenEndpoint
 	if t.BaseURL == "" && t.TokenURL == "" {
@@ -348,53 +370,74 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 
 	c := f.Clients
 	for key, twice := range map[string]bool{
-		"private_key_jwt":     c.PrivateKeyJWT != nil && c.PrivateKeyJWTV != nil,
-		"client_secret_basic": c.ClientSecretBasic != nil && c.ClientSecretBasV != nil,
-		"client_secret_post":  c.ClientSecretPost != nil && c.ClientSecretForm != nil,
+		"private_key_jwt":     len(c.PrivateKeyJWT) > 0 && len(c.PrivateKeyJWTV) > 0,
+		"client_secret_basic": len(c.ClientSecretBasic) > 0 && len(c.ClientSecretBasV) > 0,
+		"client_secret_post":  len(c.ClientSecretPost) > 0 && len(c.ClientSecretForm) > 0,
 		"none":                c.None != nil && c.NoneV != nil,
 	} {
 		if twice {
 			return nil, bad("clients."+key, "is given twice (once under its vendor name)")
 		}
 	}
-	if a := first(c.PrivateKeyJWT, c.PrivateKeyJWTV); a != nil {
-		key := "clients.private_key_jwt"
+	asyms := firstOf(c.PrivateKeyJWT, c.PrivateKeyJWTV)
+	ids := map[string]string{}
+	for j, a := range asyms {
+		key := indexKey("clients.private_key_jwt", j, len(asyms))
 		if a.ClientID == "" {
 			return nil, bad(key+".clientId", "is required")
 		}
+		if prev, dup := ids[a.ClientID]; dup {
+			return nil, bad(key+".clientId", "%q is also the clientId of %s: list each client once, with all its keys", a.ClientID, prev)
+		}
+		ids[a.ClientID] = key
 		if len(a.Keys) == 0 {
 			return nil, bad(key+".keys", "at least one key is required")
 		}
 		ac := &AsymClient{ClientID: a.ClientID}
 		for i, ks := range a.Keys {
+			kkey := fmt.Sprintf("%s.keys[%d]", key, i)
 			k, err := loadKey(rel(ks.KeyFile), ks.KID, ks.Alg)
 			if err != nil {
-				return nil, &Error{File: path, Key: fmt.Sprintf("%s.keys[%d]", key, i), Err: err}
+				var ke *keyError
+				if errors.As(err, &ke) {
+					return nil, &Error{File: path, Key: kkey + "." + ke.field, Err: ke.err}
+				}
+				return nil, &Error{File: path, Key: kkey, Err: err}
 			}
 			ac.Keys = append(ac.Keys, k)
 		}
-		t.Asym = ac
+		t.AsymClients = append(t.AsymClients, ac)
+	}
+	if len(t.AsymClients) > 0 {
+		t.Asym = t.AsymClients[0]
 	}
 	for _, m := range []struct {
-		key  string
-		spec *SecretSpec
-		dst  **SecretClient
+		key   string
+		specs OneOrMany[SecretSpec]
+		all   *[]*SecretClient
+		dst   **SecretClient
 	}{
-		{"clients.client_secret_basic", first(c.ClientSecretBasic, c.ClientSecretBasV), &t.Basic},
-		{"clients.client_secret_post", first(c.ClientSecretPost, c.ClientSecretForm), &t.Post},
-		{"clients.client_secret_basic_urlencoded", c.ClientSecretBasicURLEnc, &t.BasicEncoded},
+		{"clients.client_secret_basic", firstOf(c.ClientSecretBasic, c.ClientSecretBasV), &t.BasicClients, &t.Basic},
+		{"clients.client_secret_post", firstOf(c.ClientSecretPost, c.ClientSecretForm), &t.PostClients, &t.Post},
+		{"clients.client_secret_basic_urlencoded", optional(c.ClientSecretBasicURLEnc), nil, &t.BasicEncoded},
 	} {
-		if m.spec == nil {
-			continue
+		for j, spec := range m.specs {
+			key := indexKey(m.key, j, len(m.specs))
+			if spec.ClientID == "" {
+				return nil, bad(key+".clientId", "is required")
+			}
+			secret, err := readSecret(spec.Secret, rel, getenv)
+			if err != nil {
+				return nil, bad(key+".secret", "%v", err)
+			}
+			sc := &SecretClient{ClientID: spec.ClientID, Secret: secret}
+			if j == 0 {
+				*m.dst = sc
+			}
+			if m.all != nil {
+				*m.all = append(*m.all, sc)
+			}
 		}
-		if m.spec.ClientID == "" {
-			return nil, bad(m.key+".clientId", "is required")
-		}
-		secret, err := readSecret(m.spec.Secret, rel, getenv)
-		if err != nil {
-			return nil, bad(m.key+".secret", "%v", err)
-		}
-		*m.dst = &SecretClient{ClientID: m.spec.ClientID, Secret: secret}
 	}
 	if p := first(c.None, c.NoneV); p != nil {
 		if p.ClientID == "" {
@@ -403,6 +446,13 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 		t.Public = &PublicClient{ClientID: p.ClientID}
 	}
 	return t, nil
+}
+
+func optional[T any](p *T) OneOrMany[T] {
+	if p == nil {
+		return nil
+	}
+	return OneOrMany[T]{*p}
 }
 
 func first[T any](a, b *T) *T {
@@ -436,25 +486,48 @@ func readSecret(ref SecretRef, rel func(string) string, getenv func(string) stri
 	return "", errors.New("is required: {env: VARIABLE} or {file: PATH}")
 }
 
+// keyError is a key problem that belongs to one field of the key's entry
+// (kid, alg), so that the configuration error names it.
+type keyError struct {
+	field string
+	err   error
+}
+
+func (e *keyError) Error() string { return e.field + ": " + e.err.Error() }
+
 // loadKey reads a private key from a JWK, a JWKS (choosing kid) or PEM file.
+// A kid or alg the entry gives must agree with the kid and alg the key file
+// itself gives (a JWK's own members): a contradiction is a configuration
+// error, never silently resolved, since the server registered one of them.
 func loadKey(path, kid, alg string) (fixtures.SigningKey, error) {
 	if path == "" {
 		return fixtures.SigningKey{}, errors.New("keyFile is required")
 	}
-	switch alg {
-	case "RS384", "ES384", "RS256", "RS512", "ES256", "PS384":
-	case "":
-		return fixtures.SigningKey{}, errors.New("alg is required (RS384 or ES384)")
-	default:
-		return fixtures.SigningKey{}, fmt.Errorf("alg %q is not supported (RS384, ES384)", alg)
+	if alg != "" && !supportedAlg(alg) {
+		return fixtures.SigningKey{}, &keyError{"alg", fmt.Errorf("%q is not supported (RS384, ES384)", alg)}
 	}
 	raw, err := readFile(path)
 	if err != nil {
 		return fixtures.SigningKey{}, fmt.Errorf("keyFile: %w", err)
 	}
-	key, fileKID, err := ParsePrivateKey(raw, kid)
+	key, fileKID, fileAlg, err := parsePrivateKey(raw, kid)
 	if err != nil {
 		return fixtures.SigningKey{}, fmt.Errorf("keyFile %s: %w", path, err)
+	}
+	if kid != "" && fileKID != "" && kid != fileKID {
+		return fixtures.SigningKey{}, &keyError{"kid", fmt.Errorf("%q contradicts the key file %s, whose own kid is %q: give the kid the server registered, in one place", kid, path, fileKID)}
+	}
+	if alg != "" && fileAlg != "" && alg != fileAlg {
+		return fixtures.SigningKey{}, &keyError{"alg", fmt.Errorf("%q contradicts the key file %s, whose own alg is %q", alg, path, fileAlg)}
+	}
+	if alg == "" {
+		alg = fileAlg
+	}
+	switch {
+	case alg == "":
+		return fixtures.SigningKey{}, errors.New("alg is required (RS384 or ES384)")
+	case !supportedAlg(alg):
+		return fixtures.SigningKey{}, &keyError{"alg", fmt.Errorf("%q (the key file's own alg) is not supported (RS384, ES384)", alg)}
 	}
 	if kid == "" {
 		kid = fileKID
@@ -468,22 +541,36 @@ func loadKey(path, kid, alg string) (fixtures.SigningKey, error) {
 	return fixtures.SigningKey{KID: kid, Alg: jose.SignatureAlgorithm(alg), JWK: jose.JSONWebKey{Key: key, KeyID: kid, Algorithm: alg, Use: "sig"}}, nil
 }
 
+func supportedAlg(alg string) bool {
+	switch alg {
+	case "RS384", "ES384", "RS256", "RS512", "ES256", "PS384":
+		return true
+	}
+	return false
+}
+
 // ParsePrivateKey reads a private RSA or EC key from a JWK, a JWKS (the key
 // whose kid is kid, or the only private key) or PEM (PKCS#8, PKCS#1, SEC 1).
 // It returns the key and the kid the file gives, if any.
 func ParsePrivateKey(raw []byte, kid string) (any, string, error) {
+	key, fileKID, _, err := parsePrivateKey(raw, kid)
+	return key, fileKID, err
+}
+
+// parsePrivateKey is ParsePrivateKey, also returning the alg a JWK names.
+func parsePrivateKey(raw []byte, kid string) (any, string, string, error) {
 	trimmed := strings.TrimSpace(string(raw))
 	if strings.HasPrefix(trimmed, "{") {
 		var probe struct {
 			Keys json.RawMessage `json:"keys"`
 		}
 		if err := json.Unmarshal(raw, &probe); err != nil {
-			return nil, "", fmt.Errorf("invalid JSON: %w", err)
+			return nil, "", "", fmt.Errorf("invalid JSON: %w", err)
 		}
 		if probe.Keys != nil {
 			var set jose.JSONWebKeySet
 			if err := json.Unmarshal(raw, &set); err != nil {
-				return nil, "", fmt.Errorf("invalid JWKS: %w", err)
+				return nil, "", "", fmt.Errorf("invalid JWKS: %w", err)
 			}
 			var found []jose.JSONWebKey
 			for _, k := range set.Keys {
@@ -498,46 +585,46 @@ func ParsePrivateKey(raw []byte, kid string) (any, string, error) {
 			case len(found) == 1:
 				return privateOnly(found[0])
 			case kid == "":
-				return nil, "", fmt.Errorf("JWKS holds %d private keys: set kid to choose one", len(found))
+				return nil, "", "", fmt.Errorf("JWKS holds %d private keys: set kid to choose one", len(found))
 			default:
-				return nil, "", fmt.Errorf("JWKS holds no private key with kid %q", kid)
+				return nil, "", "", fmt.Errorf("JWKS holds no private key with kid %q", kid)
 			}
 		}
 		var k jose.JSONWebKey
 		if err := json.Unmarshal(raw, &k); err != nil {
-			return nil, "", fmt.Errorf("invalid JWK: %w", err)
+			return nil, "", "", fmt.Errorf("invalid JWK: %w", err)
 		}
 		return privateOnly(k)
 	}
 	block, _ := pem.Decode(raw)
 	if block == nil {
-		return nil, "", errors.New("neither a JWK, a JWKS nor PEM")
+		return nil, "", "", errors.New("neither a JWK, a JWKS nor PEM")
 	}
 	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
 		switch k.(type) {
 		case *rsa.PrivateKey, *ecdsa.PrivateKey:
-			return k, "", nil
+			return k, "", "", nil
 		}
-		return nil, "", fmt.Errorf("PKCS#8 key of type %T is not RSA or EC", k)
+		return nil, "", "", fmt.Errorf("PKCS#8 key of type %T is not RSA or EC", k)
 	}
 	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, "", nil
+		return k, "", "", nil
 	}
 	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
-		return k, "", nil
+		return k, "", "", nil
 	}
-	return nil, "", fmt.Errorf("PEM block %q is not a private RSA or EC key", block.Type)
+	return nil, "", "", fmt.Errorf("PEM block %q is not a private RSA or EC key", block.Type)
 }
 
-func privateOnly(k jose.JSONWebKey) (any, string, error) {
+func privateOnly(k jose.JSONWebKey) (any, string, string, error) {
 	if k.IsPublic() {
-		return nil, "", errors.New("the JWK is a public key; a private key is needed to sign")
+		return nil, "", "", errors.New("the JWK is a public key; a private key is needed to sign")
 	}
 	switch k.Key.(type) {
 	case *rsa.PrivateKey, *ecdsa.PrivateKey:
-		return k.Key, k.KeyID, nil
+		return k.Key, k.KeyID, k.Algorithm, nil
 	}
-	return nil, "", fmt.Errorf("JWK key type %T is not RSA or EC", k.Key)
+	return nil, "", "", fmt.Errorf("JWK key type %T is not RSA or EC", k.Key)
 }
 
 // MaxFileBytes caps what is read of the configuration and of every file it

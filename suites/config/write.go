@@ -30,19 +30,26 @@ func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM [
 		}
 		f.Target.TLS.CAFile = n
 	}
-	asym := &AsymSpec{ClientID: c.AsymClientID}
-	for _, k := range c.AsymKeys {
-		raw, err := json.MarshalIndent(k.JWK, "", "  ")
-		if err != nil {
-			return err
+	asyms := append([]refserver.AsymClientCreds{{ID: c.AsymClientID, Keys: c.AsymKeys}}, c.AsymMore...)
+	for j, ac := range asyms {
+		asym := AsymSpec{ClientID: ac.ID}
+		for _, k := range ac.Keys {
+			raw, err := json.MarshalIndent(k.JWK, "", "  ")
+			if err != nil {
+				return err
+			}
+			suffix := fmt.Sprintf(".%s.jwk.json", strings.ToLower(string(k.Alg)))
+			if j > 0 {
+				suffix = fmt.Sprintf(".client%d%s", j+1, suffix)
+			}
+			n, err := write(suffix, raw)
+			if err != nil {
+				return err
+			}
+			asym.Keys = append(asym.Keys, KeySpec{KeyFile: n, KID: k.KID, Alg: string(k.Alg)})
 		}
-		n, err := write(fmt.Sprintf(".%s.jwk.json", strings.ToLower(string(k.Alg))), raw)
-		if err != nil {
-			return err
-		}
-		asym.Keys = append(asym.Keys, KeySpec{KeyFile: n, KID: k.KID, Alg: string(k.Alg)})
+		f.Clients.PrivateKeyJWT = append(f.Clients.PrivateKeyJWT, asym)
 	}
-	f.Clients.PrivateKeyJWT = asym
 	bn, err := write(".basic.secret", []byte(c.BasicSecret+"\n"))
 	if err != nil {
 		return err
@@ -51,8 +58,8 @@ func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM [
 	if err != nil {
 		return err
 	}
-	f.Clients.ClientSecretBasic = &SecretSpec{ClientID: c.BasicID, Secret: SecretRef{File: bn}}
-	f.Clients.ClientSecretPost = &SecretSpec{ClientID: c.PostID, Secret: SecretRef{File: pn}}
+	f.Clients.ClientSecretBasic = OneOrMany[SecretSpec]{{ClientID: c.BasicID, Secret: SecretRef{File: bn}}}
+	f.Clients.ClientSecretPost = OneOrMany[SecretSpec]{{ClientID: c.PostID, Secret: SecretRef{File: pn}}}
 	if c.BasicEncID != "" {
 		en, err := write(".basic-urlencoded.secret", []byte(c.BasicEncSecret+"\n"))
 		if err != nil {
@@ -78,6 +85,11 @@ func ForServer(name, baseURL string, c refserver.Credentials, caPEM []byte) *Tar
 		Post:   &SecretClient{ClientID: c.PostID, Secret: c.PostSecret},
 		Public: &PublicClient{ClientID: c.PublicID},
 	}
+	t.AsymClients = []*AsymClient{t.Asym}
+	for _, a := range c.AsymMore {
+		t.AsymClients = append(t.AsymClients, &AsymClient{ClientID: a.ID, Keys: a.Keys})
+	}
+	t.BasicClients, t.PostClients = []*SecretClient{t.Basic}, []*SecretClient{t.Post}
 	if c.BasicEncID != "" {
 		t.BasicEncoded = &SecretClient{ClientID: c.BasicEncID, Secret: c.BasicEncSecret}
 	}

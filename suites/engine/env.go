@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-resty/resty/v2"
 
 	"github.com/smartconform/smartconform/fixtures"
 	"github.com/smartconform/smartconform/reporter"
+	"github.com/smartconform/smartconform/suites/config"
 )
 
 // env is one run's state: the target, the HTTP client, and what is learnt
@@ -37,6 +40,26 @@ type env struct {
 	baselineIDs map[string]string // method → its baseline case (Meta.Baseline)
 
 	log runLog // every exchange of the run, for the sweeps (sweep.go)
+
+	baseLocks map[string]*sync.Mutex // one per method: its baseline is sent once
+	basicRaw  bool                   // the Basic baseline was taken in the raw form
+
+	clock clock // the target's clock, from its Date header (clock.go)
+}
+
+// baselineMu serializes the sending of one method's baseline.
+func (e *env) baselineMu(method string) *sync.Mutex {
+	e.baseMu.Lock()
+	defer e.baseMu.Unlock()
+	if e.baseLocks == nil {
+		e.baseLocks = map[string]*sync.Mutex{}
+	}
+	m := e.baseLocks[method]
+	if m == nil {
+		m = &sync.Mutex{}
+		e.baseLocks[method] = m
+	}
+	return m
 }
 
 // current is the env of the run in progress (runs are serialized).
@@ -165,11 +188,50 @@ func (t *T) RequireClient(method string) {
 // signing with its key number i (0: the primary key).
 func (t *T) AsymSpec(i int) fixtures.AssertionSpec {
 	t.RequireClient(PrivateKeyJWT)
-	a := t.Target().Asym
-	if i >= len(a.Keys) {
-		t.Skip(fmt.Sprintf("the private_key_jwt client has no key number %d configured", i+1))
+	return t.AsymClientSpec(t.Target().Asym, i)
+}
+
+// AsymClientSpec is the assertion spec of private_key_jwt client c signing
+// with its key number i, dated by the target's clock (see clock.go).
+func (t *T) AsymClientSpec(c *config.AsymClient, i int) fixtures.AssertionSpec {
+	if i >= len(c.Keys) {
+		t.Skip(fmt.Sprintf("the private_key_jwt client %s has no key number %d configured", c.ClientID, i+1))
 	}
-	return fixtures.AssertionSpec{ClientID: a.ClientID, TokenURL: t.TokenURL(), Key: a.Keys[i]}
+	tu := t.TokenURL()
+	return fixtures.AssertionSpec{ClientID: c.ClientID, TokenURL: tu, Key: c.Keys[i], Now: t.env.assertionNow(t.ctx)}
+}
+
+// AsymClients are the configured private_key_jwt clients, the primary
+// (Target().Asym) first.
+func (t *T) AsymClients() []*config.AsymClient { return asymClients(t.Target()) }
+
+func asymClients(tg *config.Target) []*config.AsymClient {
+	if len(tg.AsymClients) == 0 && tg.Asym != nil {
+		return []*config.AsymClient{tg.Asym}
+	}
+	return tg.AsymClients
+}
+
+// AsymClientFor returns the private_key_jwt client to use for alg and the
+// index of its key of that algorithm: a client whose keys are all of alg
+// (a client the server may pin to alg) if one is configured, else the
+// first client holding a key of alg; nil when none does.
+func (t *T) AsymClientFor(alg jose.SignatureAlgorithm) (*config.AsymClient, int) {
+	var fallback *config.AsymClient
+	fi := -1
+	for _, c := range t.AsymClients() {
+		i := slices.IndexFunc(c.Keys, func(k fixtures.SigningKey) bool { return k.Alg == alg })
+		if i < 0 {
+			continue
+		}
+		if !slices.ContainsFunc(c.Keys, func(k fixtures.SigningKey) bool { return k.Alg != alg }) {
+			return c, i
+		}
+		if fallback == nil {
+			fallback, fi = c, i
+		}
+	}
+	return fallback, fi
 }
 
 // Assertion mints a fresh assertion (new jti) with the primary key.
@@ -204,12 +266,48 @@ func BasicAuth(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 }
 
-func basicRequest(tokenURL, scope, id, secret string) Request {
+// BasicAuthRaw is the Authorization header value most clients send and
+// SMART's own example shows: Base64 of id:secret, not form-urlencoded.
+func BasicAuthRaw(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))
+}
+
+// BasicForms are the header values a valid Basic request may use, in the
+// order they are tried: the raw form alone when form-urlencoding changes
+// nothing; otherwise raw, then form-urlencoded (policy AMB-SYM-1: whether
+// the server decodes the encoding is SYM-BASIC-03's question, not the
+// baseline's); the encoded form alone for an id holding a colon, which the
+// raw form cannot carry (RFC 7617 §2).
+func BasicForms(id, secret string) []string {
+	raw, enc := BasicAuthRaw(id, secret), BasicAuth(id, secret)
+	switch {
+	case raw == enc:
+		return []string{raw}
+	case strings.Contains(id, ":"):
+		return []string{enc}
+	}
+	return []string{raw, enc}
+}
+
+func basicRequestWith(tokenURL, scope, header string) Request {
 	return Request{
 		Label: "Token request (client_secret_basic)", URL: tokenURL,
-		Header: http.Header{"Authorization": {BasicAuth(id, secret)}},
+		Header: http.Header{"Authorization": {header}},
 		Form:   url.Values{"grant_type": {"client_credentials"}, "scope": {scope}},
 	}
+}
+
+// basicHeader is the Basic header for id and secret in the form the
+// server took in the baseline (raw or encoded; encoded, as RFC 6749
+// §2.3.1 says, until the baseline has shown which).
+func (e *env) basicHeader(id, secret string) string {
+	e.baseMu.Lock()
+	raw := e.basicRaw
+	e.baseMu.Unlock()
+	if raw && !strings.Contains(id, ":") {
+		return BasicAuthRaw(id, secret)
+	}
+	return BasicAuth(id, secret)
 }
 
 func postRequest(tokenURL, scope, id, secret string) Request {
@@ -219,9 +317,35 @@ func postRequest(tokenURL, scope, id, secret string) Request {
 	}
 }
 
-// BasicRequest is a client_credentials request with Basic credentials.
+// BasicRequest is a client_credentials request with Basic credentials, in
+// the form (raw or form-urlencoded) the server took for the baseline.
 func (t *T) BasicRequest(id, secret string) Request {
-	return basicRequest(t.TokenURL(), t.Target().Scope, id, secret)
+	return basicRequestWith(t.TokenURL(), t.Target().Scope, t.env.basicHeader(id, secret))
+}
+
+// BasicRequestEncoded is a client_credentials request whose Basic
+// credentials are form-urlencoded before Base64 (RFC 6749 §2.3.1).
+func (t *T) BasicRequestEncoded(id, secret string) Request {
+	return basicRequestWith(t.TokenURL(), t.Target().Scope, BasicAuth(id, secret))
+}
+
+// BasicValid sends client c's correct Basic credentials: raw first, then
+// form-urlencoded if the raw form is refused and differs (BasicForms). It
+// returns the last answer and the header form it used.
+func (t *T) BasicValid(c *config.SecretClient) (*Response, string) {
+	forms := BasicForms(c.ClientID, c.Secret)
+	var r *Response
+	for i, h := range forms {
+		req := basicRequestWith(t.TokenURL(), t.Target().Scope, h)
+		if len(forms) > 1 {
+			req.Label = map[bool]string{true: "Token request (client_secret_basic, raw id:secret)", false: "Token request (client_secret_basic, form-urlencoded id and secret)"}[i == 0]
+		}
+		r = t.Do(req)
+		if r.Status/100 == 2 && r.Str("access_token") != "" {
+			return r, h
+		}
+	}
+	return r, forms[len(forms)-1]
 }
 
 // PostRequest is a client_credentials request with client_secret_post.
@@ -266,13 +390,13 @@ func (e *env) validRequest(ctx context.Context, method string) (Request, error) 
 	tg := e.opts.Target
 	switch method {
 	case PrivateKeyJWT:
-		a, err := fixtures.AssertionSpec{ClientID: tg.Asym.ClientID, TokenURL: tu, Key: tg.Asym.Keys[0]}.Build()
+		a, err := fixtures.AssertionSpec{ClientID: tg.Asym.ClientID, TokenURL: tu, Key: tg.Asym.Keys[0], Now: e.assertionNow(ctx)}.Build()
 		if err != nil {
 			return Request{}, err
 		}
 		return assertionRequest(tu, tg.Scope, a.Compact), nil
 	case ClientSecretBasic:
-		return basicRequest(tu, tg.Scope, tg.Basic.ClientID, tg.Basic.Secret), nil
+		return basicRequestWith(tu, tg.Scope, e.basicHeader(tg.Basic.ClientID, tg.Basic.Secret)), nil
 	case ClientSecretPost:
 		return postRequest(tu, tg.Scope, tg.Post.ClientID, tg.Post.Secret), nil
 	}
@@ -284,32 +408,95 @@ func (e *env) validRequest(ctx context.Context, method string) (Request, error) 
 // negative case. The baseline is sent once per run.
 func (t *T) RequireBaseline(method string) {
 	t.RequireClient(method)
-	e := t.env
-	e.baseMu.Lock()
-	b := e.baselines[method]
-	if b == nil {
-		b = &baseline{}
-		req, err := e.validRequest(t.ctx, method)
-		if err != nil {
-			b.setup, b.why = true, err.Error()
-		} else {
-			resp, _, err := e.send(e.baselineSender(t.ctx, method), req)
-			switch {
-			case err != nil:
-				b.why = "no answer: " + e.redactor.Text(err.Error())
-			case resp.Status/100 == 2 && resp.Str("access_token") != "":
-				b.ok = true
-			default:
-				b.why = fmt.Sprintf("the server answered %d %s", resp.Status, resp.Str("error"))
-			}
-		}
-		e.baselines[method] = b
-	}
-	e.baseMu.Unlock()
+	b := t.env.baseline(t.ctx, method)
 	if !b.ok {
 		if b.setup {
 			t.Errorf("not run: %s", b.why)
 		}
 		t.NotRun(fmt.Sprintf("a valid %s request is not accepted (%s), so a rejection here proves nothing; see %s", method, b.why, t.env.baselineCase(method)))
 	}
+}
+
+// BaselineOK sends method's baseline (once per run) and says whether it was
+// accepted, and if not why, without ending the case: for cases in which an
+// acceptance is a failure whatever the baseline, and only a refusal needs
+// the baseline to mean something.
+func (t *T) BaselineOK(method string) (bool, string) {
+	t.RequireClient(method)
+	b := t.env.baseline(t.ctx, method)
+	if b.setup {
+		t.Errorf("not run: %s", b.why)
+	}
+	return b.ok, b.why
+}
+
+func (e *env) baseline(ctx context.Context, method string) *baseline {
+	e.baseMu.Lock()
+	b := e.baselines[method]
+	e.baseMu.Unlock()
+	if b != nil {
+		return b
+	}
+	e.baselineMu(method).Lock()
+	defer e.baselineMu(method).Unlock()
+	e.baseMu.Lock()
+	b = e.baselines[method]
+	e.baseMu.Unlock()
+	if b != nil {
+		return b
+	}
+	b = e.sendBaseline(ctx, method)
+	e.baseMu.Lock()
+	e.baselines[method] = b
+	e.baseMu.Unlock()
+	return b
+}
+
+// sendBaseline sends method's valid request. Basic credentials are sent raw,
+// then form-urlencoded (BasicForms); the form the server took is used by
+// every later Basic request. An assertion refused while the target's clock
+// was not yet known is rebuilt once by the clock its answer showed.
+func (e *env) sendBaseline(ctx context.Context, method string) *baseline {
+	b := &baseline{}
+	try := func(req Request) bool {
+		resp, _, err := e.send(e.baselineSender(ctx, method), req)
+		switch {
+		case err != nil:
+			b.why = "no answer: " + e.redactor.Text(err.Error())
+		case resp.Status/100 == 2 && resp.Str("access_token") != "":
+			b.ok = true
+		default:
+			b.why = fmt.Sprintf("the server answered %d %s", resp.Status, resp.Str("error"))
+		}
+		return b.ok
+	}
+	if method == ClientSecretBasic {
+		tu, err := e.tokenURL(ctx)
+		if err != nil {
+			b.setup, b.why = true, err.Error()
+			return b
+		}
+		c := e.opts.Target.Basic
+		for _, h := range BasicForms(c.ClientID, c.Secret) {
+			if try(basicRequestWith(tu, e.opts.Target.Scope, h)) {
+				e.baseMu.Lock()
+				e.basicRaw = h == BasicAuthRaw(c.ClientID, c.Secret)
+				e.baseMu.Unlock()
+				break
+			}
+		}
+		return b
+	}
+	req, err := e.validRequest(ctx, method)
+	if err != nil {
+		b.setup, b.why = true, err.Error()
+		return b
+	}
+	known := e.clockKnown() // when the assertion was dated
+	if !try(req) && method == PrivateKeyJWT && !known && e.clockShift() != 0 {
+		if req, err = e.validRequest(ctx, method); err == nil {
+			try(req)
+		}
+	}
+	return b
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -164,9 +165,12 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 		sentHeader = resp.Request.RawRequest.Header
 	}
 	ex.RequestHeaders = e.headers(sentHeader)
-	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+	switch {
+	case strings.HasPrefix(ct, "application/x-www-form-urlencoded"):
 		ex.RequestBody = e.redactor.Form(body)
-	} else {
+	case strings.HasPrefix(ct, "application/json"):
+		ex.RequestBody = e.redactJSONRequest(body)
+	default:
 		ex.RequestBody = e.redactor.Text(body)
 	}
 	if req.Assertion != "" {
@@ -184,6 +188,7 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 		return nil, ex, err
 	}
 	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: raw, Elapsed: took}
+	e.observeClock(out.Header, strings.ToLower(req.Label), start, took)
 	switch {
 	case err != nil:
 		// The body could not be read whole (over MaxBodyBytes, too slow, or
@@ -204,6 +209,26 @@ func (e *env) send(ctx context.Context, req Request) (*Response, reporter.Exchan
 	logged.Response, logged.Evidence = out, ex
 	e.log.add(logged)
 	return out, ex, nil
+}
+
+// redactJSONRequest redacts a JSON request body (token parameters sent as
+// JSON) member by member, as a form's parameters are: a client_assertion
+// keeps its header and claims, never its signature.
+func (e *env) redactJSONRequest(body string) string {
+	var obj map[string]any
+	if json.Unmarshal([]byte(body), &obj) != nil {
+		return e.redactor.Text(body)
+	}
+	for k, v := range obj {
+		if s, ok := v.(string); ok {
+			obj[k] = e.redactor.Value(k, s)
+		}
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return e.redactor.Text(body)
+	}
+	return e.redactor.Text(string(out))
 }
 
 // bodyError says why a body was not read whole.

@@ -324,6 +324,9 @@ func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report)
 		}
 		rep.Cases = append(rep.Cases, c)
 	}
+	if n := e.clockNote(); n != "" {
+		rep.Notes = append(rep.Notes, n)
+	}
 	if e.discErr != nil && o.Target.TokenURL == "" {
 		rep.Notes = append(rep.Notes, "Discovery failed: "+e.discErr.Error()+". Cases that need the token endpoint could not run.")
 	}
