@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 var statusWord = map[Status]string{
@@ -22,11 +23,98 @@ func ProgressLine(w io.Writer, n, total int, c Case, color bool) {
 		word = statusColor[c.Status] + word + "\x1b[0m"
 	}
 	width := len(fmt.Sprint(total))
-	line := fmt.Sprintf("[%*d/%d] %s %-16s %s (%s)", width, n, total, word, c.ID, c.Title, ms(c.DurationMs))
+	id := c.ID
+	if c.Severity != "" {
+		id += " [" + string(c.Severity) + "]"
+	}
+	line := fmt.Sprintf("[%*d/%d] %s %-16s %s (%s)", width, n, total, word, id, c.Title, ms(c.DurationMs))
 	if c.Reason != "" && (c.Status == Skipped || c.Status == NotRun || c.Status == Errored) {
 		line += " — " + firstLine(c.Reason)
 	}
 	fmt.Fprintln(w, line)
+}
+
+// ConsoleOptions chooses what the console shows. The zero value hides
+// skipped cases (counting them at the end) and shows everything else.
+type ConsoleOptions struct {
+	Color     bool // ANSI colours (only on a terminal, never in CI)
+	ShowSkips bool // print a progress line for each skipped case too
+	Quiet     bool // progress lines for failures and errors only; details of failures and errors only
+}
+
+// shows says whether a progress line is printed for a case.
+func (o ConsoleOptions) shows(c Case) bool {
+	switch {
+	case o.Quiet:
+		return c.Status == Failed || c.Status == Errored
+	case c.Status == Skipped:
+		return o.ShowSkips
+	}
+	return true
+}
+
+// Progress prints one line per finished case, as ProgressLine does, under
+// ConsoleOptions: lines it hides are counted, and Finish says how many.
+// It is safe for concurrent use; cases are numbered in the order they
+// finish, hidden ones included, so [n/total] stays true.
+type Progress struct {
+	mu     sync.Mutex
+	w      io.Writer
+	total  int
+	opts   ConsoleOptions
+	n      int
+	hidden map[Status]int
+}
+
+// NewProgress returns a Progress over total cases writing to w.
+func NewProgress(w io.Writer, total int, opts ConsoleOptions) *Progress {
+	return &Progress{w: w, total: total, opts: opts, hidden: map[Status]int{}}
+}
+
+// Case records a finished case and prints its line unless hidden.
+func (p *Progress) Case(c Case) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	if !p.opts.shows(c) {
+		p.hidden[c.Status]++
+		return
+	}
+	ProgressLine(p.w, p.n, p.total, c, p.opts.Color)
+}
+
+// Hidden counts the cases whose line was not printed.
+func (p *Progress) Hidden() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, k := range p.hidden {
+		n += k
+	}
+	return n
+}
+
+// Finish prints, if any line was hidden, one line saying how many and of
+// what status, e.g. "(12 skipped cases not shown)".
+func (p *Progress) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var parts []string
+	for _, st := range []Status{Passed, Warned, Waived, NotRun, Skipped} {
+		if k := p.hidden[st]; k > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", k, htmlStatusMeta(st).word))
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	var what string
+	if p.opts.Quiet {
+		what = "only failures and errors are shown (quiet)"
+	} else {
+		what = "skipped cases are hidden"
+	}
+	fmt.Fprintf(p.w, "(%s not shown: %s)\n", strings.Join(parts, ", "), what)
 }
 
 func ms(v float64) string {
@@ -42,10 +130,17 @@ func firstLine(s string) string {
 }
 
 // PrintDetails prints what went wrong, grouped after the run: failures and
-// errors with their findings and the hint, then warnings.
+// errors (most severe first) with their findings and the hint, then
+// warnings and waived failures.
 func PrintDetails(w io.Writer, r *Report) {
+	PrintDetailsWith(w, r, ConsoleOptions{})
+}
+
+// PrintDetailsWith is PrintDetails under options: Quiet leaves out the
+// notes, warnings and waived failures.
+func PrintDetailsWith(w io.Writer, r *Report, o ConsoleOptions) {
 	var failed, warned []Case
-	for _, c := range r.Cases {
+	for _, c := range r.ByAttention() {
 		switch c.Status {
 		case Failed, Errored:
 			failed = append(failed, c)
@@ -53,8 +148,10 @@ func PrintDetails(w io.Writer, r *Report) {
 			warned = append(warned, c)
 		}
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "\nNote: %s\n", n)
+	if !o.Quiet {
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "\nNote: %s\n", n)
+		}
 	}
 	section := func(title string, cases []Case) {
 		if len(cases) == 0 {
@@ -62,7 +159,11 @@ func PrintDetails(w io.Writer, r *Report) {
 		}
 		fmt.Fprintf(w, "\n%s\n", title)
 		for _, c := range cases {
-			fmt.Fprintf(w, "\n  %s %s — %s\n", statusWord[c.Status], c.ID, c.Title)
+			sev := ""
+			if c.Severity != "" {
+				sev = " [" + string(c.Severity) + "]"
+			}
+			fmt.Fprintf(w, "\n  %s%s %s — %s\n", statusWord[c.Status], sev, c.ID, c.Title)
 			fmt.Fprintf(w, "    requirement: %s\n", c.Requirement)
 			for _, ref := range c.Refs {
 				fmt.Fprintf(w, "    see: %s <%s>\n", ref.Label, ref.URL)
@@ -71,7 +172,11 @@ func PrintDetails(w io.Writer, r *Report) {
 				fmt.Fprintf(w, "    %s\n", c.Reason)
 			}
 			for _, f := range c.Findings {
-				fmt.Fprintf(w, "    [%s] %s\n      expected: %s\n      actual:   %s\n", f.Level, f.Check, f.Expected, f.Actual)
+				level := f.Level
+				if f.Severity != "" {
+					level += ", " + string(f.Severity)
+				}
+				fmt.Fprintf(w, "    [%s] %s\n      expected: %s\n      actual:   %s\n", level, f.Check, f.Expected, f.Actual)
 			}
 			if c.Waiver != nil {
 				fmt.Fprintf(w, "    waiver (until %s, expired: %t): %s\n", c.Waiver.Expires, c.Waiver.Expired, c.Waiver.Reason)
@@ -81,39 +186,62 @@ func PrintDetails(w io.Writer, r *Report) {
 			}
 		}
 	}
-	section("Failures and errors:", failed)
-	section("Warnings (SHOULD-level; they fail under --strict) and waived failures:", warned)
+	section("Failures and errors (most severe first):", failed)
+	if !o.Quiet {
+		section("Warnings (SHOULD-level; they gate under --fail-on should) and waived failures:", warned)
+	}
 }
 
-// VerdictLine comes before the summary: the verdict and the counters that
-// the closing line does not carry.
+// VerdictLine is the first of the closing lines: the verdict word (which
+// always agrees with the exit code), the exit code, the --fail-on that
+// applied, and why, e.g.
+//
+//	verdict: report-only (exit 0, fail-on never) — 3 failed cases (1 critical, 2 medium), not gating: --fail-on never reports failures with exit 0.
 func VerdictLine(r *Report) string {
 	s := r.Summary
-	line := fmt.Sprintf("verdict: %s (exit %d)", s.Verdict, s.ExitCode)
-	var extra []string
-	if s.Warned > 0 {
-		extra = append(extra, fmt.Sprintf("%d passed with warnings", s.Warned))
+	failOn := r.Run.FailOn
+	if failOn == "" {
+		failOn = "must"
 	}
-	if s.Waived > 0 {
-		extra = append(extra, fmt.Sprintf("%d waived", s.Waived))
-	}
-	if s.NotRun > 0 {
-		extra = append(extra, fmt.Sprintf("%d not run", s.NotRun))
-	}
-	if s.Errors > 0 {
-		extra = append(extra, fmt.Sprintf("%d errors", s.Errors))
-	}
-	if len(extra) > 0 {
-		line += "; " + strings.Join(extra, ", ")
+	line := fmt.Sprintf("verdict: %s (exit %d, fail-on %s)", s.Verdict, s.ExitCode, failOn)
+	if s.Why != "" {
+		line += " — " + s.Why
 	}
 	return line
 }
 
+// CountsLine counts everything, honestly, just before SummaryLine: each
+// status on its own, the total, and the failed cases by severity, e.g.
+//
+//	counts: 40 passed, 2 warned, 2 failed, 0 errors, 1 not run, 3 skipped, 0 waived (48 total); severity: 1 critical, 1 high, 0 medium, 2 low
+func CountsLine(r *Report) string {
+	return countsLine(r.Summary)
+}
+
+func countsLine(s Summary) string {
+	return fmt.Sprintf("counts: %d passed, %d warned, %d failed, %d errors, %d not run, %d skipped, %d waived (%d total); severity: %s",
+		s.Passed, s.Warned, s.Failed, s.Errors, s.NotRun, s.Skipped, s.Waived, s.Total, s.Severity)
+}
+
 // SummaryLine is the one closing line, "smartconform: N passed, N failed,
-// N skipped", where passed counts warned cases too, skipped counts the
-// cases not run and the waived failures, and errors count as failed (the
-// run is incomplete); VerdictLine, just before it, breaks these down.
+// N skipped", for CI tools that parse it. Its three numbers add up to the
+// total: passed = passed + warned (a warning is a pass with a remark),
+// failed = failed + errors (an error is a case that did not pass; it makes
+// the run incomplete), skipped = skipped + not run + waived (cases not
+// judged as pass or fail here). CountsLine, just before it, breaks these
+// down.
 func SummaryLine(r *Report) string {
-	s := r.Summary
+	return summaryLine(r.Summary)
+}
+
+func summaryLine(s Summary) string {
 	return fmt.Sprintf("smartconform: %d passed, %d failed, %d skipped", s.Passed+s.Warned, s.Failed+s.Errors, s.Skipped+s.NotRun+s.Waived)
+}
+
+// WriteClosing writes the closing lines of a run, in order: VerdictLine,
+// CountsLine and, last, SummaryLine.
+func WriteClosing(w io.Writer, r *Report) {
+	fmt.Fprintln(w, VerdictLine(r))
+	fmt.Fprintln(w, CountsLine(r))
+	fmt.Fprintln(w, SummaryLine(r))
 }

@@ -67,6 +67,7 @@ var htmlLoad = sync.OnceValues(func() (*htmlParsed, error) {
 		"stLabel":  func(s Status) string { return htmlStatusMeta(s).label },
 		"stWord":   func(s Status) string { return htmlStatusMeta(s).word },
 		"lvlClass": htmlLevelClass,
+		"sevClass": htmlSeverityClass,
 	}).Parse(page)
 	if err != nil {
 		return nil, fmt.Errorf("reporter: parsing the HTML template: %w", err)
@@ -104,6 +105,14 @@ func htmlStatusClass(s Status) string {
 	return "unknown"
 }
 
+// htmlSeverityClass maps a severity to a CSS class suffix from a closed set.
+func htmlSeverityClass(s Severity) string {
+	if severityRank(s) < 4 {
+		return string(s)
+	}
+	return "none"
+}
+
 func htmlLevelClass(level string) string {
 	switch strings.ToUpper(level) {
 	case "MUST":
@@ -126,7 +135,11 @@ type htmlPage struct {
 	VerdictClass   string
 	VerdictWord    string
 	VerdictExplain string
+	Headline       string
+	FailOn         string
 	Notes          []string
+	SeverityCounts []htmlSevCount
+	Severities     []Severity
 	Counters       []htmlCount
 	Chips          []htmlCount
 	Levels         []string
@@ -136,6 +149,11 @@ type htmlPage struct {
 	Start          string
 	Duration       string
 	Generated      string
+}
+
+type htmlSevCount struct {
+	Severity Severity
+	Count    int
 }
 
 type htmlCount struct {
@@ -149,6 +167,7 @@ type htmlCase struct {
 	Search      string
 	Duration    string
 	ReasonTitle string
+	SevRank     int
 	Exchanges   []htmlExchange // shadows Case.Exchanges
 }
 
@@ -165,6 +184,10 @@ type htmlExchange struct {
 	Duration        string
 	AssertionHeader string
 	AssertionClaims string
+	AssertionTimes  []string
+	At              string
+	CurlTemplate    string
+	Placeholders    []Placeholder
 }
 
 type htmlCoverage struct {
@@ -275,6 +298,20 @@ func htmlBuildView(r *Report) *htmlPage {
 		v.ToolName = "smartconform"
 	}
 	v.VerdictClass, v.VerdictWord, v.VerdictExplain = htmlVerdict(sum)
+	v.Headline, v.FailOn = sum.Headline, r.Run.FailOn
+	if v.FailOn == "" {
+		v.FailOn = "must"
+	}
+	present := map[Severity]bool{}
+	for _, c := range r.Cases {
+		present[c.Severity] = true
+	}
+	for _, sev := range Severities {
+		v.SeverityCounts = append(v.SeverityCounts, htmlSevCount{sev, sum.Severity.Of(sev)})
+		if present[sev] {
+			v.Severities = append(v.Severities, sev)
+		}
+	}
 
 	count := map[Status]int{Passed: sum.Passed, Warned: sum.Warned, Failed: sum.Failed,
 		Skipped: sum.Skipped, NotRun: sum.NotRun, Errored: sum.Errors, Waived: sum.Waived}
@@ -311,35 +348,27 @@ func htmlBuildView(r *Report) *htmlPage {
 	return v
 }
 
+// htmlVerdict gives the verdict box its class, word and sentence: the
+// verdict word of the summary (which always agrees with the exit code) and
+// its reason, which names the --fail-on that applied.
 func htmlVerdict(s Summary) (class, word, explain string) {
-	plural := func(n int, one, many string) string {
-		if n == 1 {
-			return fmt.Sprintf("%d %s", n, one)
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	}
+	explain = s.Why
 	switch s.Verdict {
-	case "conformant":
-		explain = "No case failed and the harness judged every case it ran."
-		if s.Warned > 0 {
-			explain += " " + plural(s.Warned, "case has a SHOULD-level warning.", "cases have SHOULD-level warnings.")
+	case VerdictConformant:
+		class, word = "v-conformant", "Conformant"
+	case VerdictReportOnly:
+		class, word = "v-reportonly", "Report-only"
+	case VerdictNonConformant:
+		class, word = "v-nonconformant", "Non-conformant"
+	case VerdictIncomplete:
+		class, word = "v-incomplete", "Incomplete"
+	default:
+		class, word = "v-incomplete", s.Verdict
+		if explain == "" {
+			explain = "Unrecognised verdict."
 		}
-		return "v-conformant", "Conformant", explain
-	case "conformant with warnings":
-		return "v-nonconformant", "Conformant with warnings", plural(s.Warned, "case has a SHOULD-level warning", "cases have SHOULD-level warnings") + ", and --fail-on should makes warnings fail the run."
-	case "non-conformant":
-		return "v-nonconformant", "Non-conformant", plural(s.Failed, "case failed", "cases failed") + " a requirement; see the failures first below."
-	case "incomplete":
-		if s.Errors == 0 {
-			return "v-incomplete", "Incomplete", "No case could be judged: every selected case was skipped or not run (see the reasons below), so the run proves nothing."
-		}
-		explain = plural(s.Errors, "case", "cases") + " could not be judged (the harness could not get or judge an answer), so the run is incomplete."
-		if s.Failed > 0 {
-			explain += " " + plural(s.Failed, "case", "cases") + " also failed."
-		}
-		return "v-incomplete", "Incomplete", explain
 	}
-	return "v-incomplete", s.Verdict, "Unrecognised verdict."
+	return class, word, explain
 }
 
 func htmlBuildCase(c Case) htmlCase {
@@ -348,6 +377,7 @@ func htmlBuildCase(c Case) htmlCase {
 		Open:     c.Status == Failed || c.Status == Errored,
 		Search:   strings.ToLower(c.ID + " " + c.Title + " " + c.Requirement),
 		Duration: htmlDuration(c.DurationMs),
+		SevRank:  severityRank(c.Severity),
 	}
 	switch c.Status {
 	case Skipped:
@@ -391,7 +421,12 @@ func htmlBuildExchange(n int, ex Exchange, open bool) htmlExchange {
 	if ex.Assertion != nil {
 		he.AssertionHeader = htmlPrettyJSON(ex.Assertion.Header)
 		he.AssertionClaims = htmlPrettyJSON(ex.Assertion.Claims)
+		he.AssertionTimes = JWTTimeLines(ex.Assertion.Claims, ex.At)
 	}
+	if !ex.At.IsZero() {
+		he.At = ex.At.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	he.CurlTemplate, he.Placeholders = CurlTemplate(ex.Curl)
 	return he
 }
 

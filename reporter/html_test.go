@@ -501,8 +501,12 @@ func TestWriteHTMLCaseAnchorsOrderAndOpenState(t *testing.T) {
 			}
 		}
 		for _, ex := range c.Exchanges {
-			if !slices.ContainsFunc(htmlElems(el, atom.Pre), func(p *html.Node) bool { return htmlText(p) == ex.Curl }) {
-				t.Errorf("case %s: no <pre> holds the curl command of %q", c.ID, ex.Label)
+			want, ph := CurlTemplate(ex.Curl)
+			if !slices.ContainsFunc(htmlElems(el, atom.Pre), func(p *html.Node) bool { return htmlText(p) == want }) {
+				t.Errorf("case %s: no <pre> holds the curl command (or template) of %q", c.ID, ex.Label)
+			}
+			if len(ph) > 0 && !strings.Contains(text, "curl template (fill in the placeholders)") {
+				t.Errorf("case %s: a curl with redaction marks is not labelled a template", c.ID)
 			}
 		}
 		if !strings.Contains(out, `href="#`+c.ID+`"`) {

@@ -14,7 +14,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// ReadJSON reads a report written by WriteJSON.
+// ReadJSON reads a report written by WriteJSON and summarizes it again, so
+// a report written before severities and the one verdict model (a
+// "conformant with warnings" that exited 1) reads with today's verdict,
+// headline and severity counts; the exit code of a report it wrote itself
+// does not change.
 func ReadJSON(path string) (*Report, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -27,5 +31,6 @@ func ReadJSON(path string) (*Report, error) {
 	if r.SchemaVersion != SchemaVersion {
 		return nil, fmt.Errorf("%s: schemaVersion %q, this smartconform reads %q", path, r.SchemaVersion, SchemaVersion)
 	}
+	r.Summarize()
 	return &r, nil
 }

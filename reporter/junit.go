@@ -66,7 +66,8 @@ type junitMessage struct {
 func seconds(ms float64) string { return fmt.Sprintf("%.3f", ms/1000) }
 
 // WriteJUnit writes one <testsuite> per area and one <testcase> per case:
-// classname is the area, name is "[ID] title". A failed case is <failure>,
+// classname is the area, name is "[ID] title". A failed case is <failure>
+// whose type is its severity and whose message starts "[severity]",
 // an error (the harness could not judge) is <error>, skipped and not-run
 // cases are <skipped> with their reason; warnings and the requirement are in
 // <system-out>.
@@ -109,7 +110,11 @@ func runProperties(r *Report) *junitProps {
 	return &junitProps{Props: []junitProp{
 		{"smartconform.version", r.Tool.Version}, {"testPlanVersion", r.TestPlanVersion},
 		{"target", r.Target.Name}, {"profile", r.Run.Profile}, {"strict", fmt.Sprint(r.Run.Strict)},
-		{"verdict", r.Summary.Verdict}, {"insecureSkipVerify", fmt.Sprint(r.Target.InsecureSkipVerify)},
+		{"verdict", r.Summary.Verdict}, {"headline", r.Summary.Headline}, {"exitCode", fmt.Sprint(r.Summary.ExitCode)},
+		{"failOn", r.Run.FailOn}, {"why", r.Summary.Why},
+		{"severity.critical", fmt.Sprint(r.Summary.Severity.Critical)}, {"severity.high", fmt.Sprint(r.Summary.Severity.High)},
+		{"severity.medium", fmt.Sprint(r.Summary.Severity.Medium)}, {"severity.low", fmt.Sprint(r.Summary.Severity.Low)},
+		{"insecureSkipVerify", fmt.Sprint(r.Target.InsecureSkipVerify)},
 	}}
 }
 
@@ -157,17 +162,21 @@ func junitCase(c Case, classname string) junitTestCase {
 	}
 	switch c.Status {
 	case Failed:
-		tc.Failure = &junitMessage{Type: "non-conformant", Message: failureMessage(c), Body: findingsText(c)}
+		sev := c.Severity
+		if sev == "" {
+			sev = CaseSeverity(c)
+		}
+		tc.Failure = &junitMessage{Type: string(sev), Message: "[" + string(sev) + "] " + failureMessage(c), Body: findingsText(c)}
 	case Errored:
 		tc.Error = &junitMessage{Type: "incomplete", Message: c.Reason, Body: c.Reason}
 	case Skipped, NotRun:
 		tc.Skipped = &junitMessage{Message: string(c.Status) + ": " + c.Reason}
 	case Warned:
-		out.WriteString("WARNING (SHOULD-level, passes unless --strict):\n")
+		out.WriteString("WARNING [low] (SHOULD-level; gates only under --fail-on should or --strict):\n")
 		out.WriteString(findingsText(c))
 	case Waived:
 		tc.Skipped = &junitMessage{Message: fmt.Sprintf("waived until %s: %s", c.Waiver.Expires, c.Waiver.Reason)}
-		out.WriteString("WAIVED FAILURE (known, accepted until the waiver expires):\n")
+		fmt.Fprintf(&out, "WAIVED FAILURE [%s] (known, accepted until the waiver expires):\n", c.Severity)
 		out.WriteString(findingsText(c))
 	}
 	if c.Hint != "" && (c.Status == Failed || c.Status == Warned) {
@@ -177,17 +186,33 @@ func junitCase(c Case, classname string) junitTestCase {
 	return tc
 }
 
+// failureMessage is the most severe finding (the first among equals).
 func failureMessage(c Case) string {
-	for _, f := range c.Findings {
-		return fmt.Sprintf("%s: expected %s, got %s", f.Check, f.Expected, f.Actual)
+	best := -1
+	for i, f := range c.Findings {
+		if best < 0 || severityRank(f.Severity) < severityRank(c.Findings[best].Severity) {
+			best = i
+		}
 	}
-	return c.Reason
+	if best < 0 {
+		return c.Reason
+	}
+	f := c.Findings[best]
+	msg := fmt.Sprintf("%s: expected %s, got %s", f.Check, f.Expected, f.Actual)
+	if n := len(c.Findings) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %s)", plural(n, "other finding", "other findings"))
+	}
+	return msg
 }
 
 func findingsText(c Case) string {
 	var b strings.Builder
 	for _, f := range c.Findings {
-		fmt.Fprintf(&b, "[%s] %s\n  expected: %s\n  actual:   %s\n", f.Level, f.Check, f.Expected, f.Actual)
+		level := f.Level
+		if f.Severity != "" {
+			level += ", " + string(f.Severity)
+		}
+		fmt.Fprintf(&b, "[%s] %s\n  expected: %s\n  actual:   %s\n", level, f.Check, f.Expected, f.Actual)
 	}
 	return b.String()
 }

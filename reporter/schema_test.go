@@ -240,7 +240,7 @@ func TestReportSchemaCoversTheModel(t *testing.T) {
 				t.Errorf("%s.%s (Go %s.%s) is missing from the schema", path, name, typ.Name(), f.Name)
 				continue
 			}
-			omit := slices.Contains(strings.Split(opts, ","), "omitempty")
+			omit := slices.Contains(strings.Split(opts, ","), "omitempty") || slices.Contains(strings.Split(opts, ","), "omitzero")
 			if req := slices.Contains(required, name); req == omit {
 				t.Errorf("%s.%s: required=%v in the schema, but omitempty=%v in the model", path, name, req, omit)
 			}

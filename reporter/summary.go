@@ -31,15 +31,15 @@ func WriteMarkdownSummary(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
 
-	icon := map[string]string{"conformant": "✅", "conformant with warnings": "⚠️", "non-conformant": "❌", "incomplete": "⛔"}[sum.Verdict]
-	if icon == "" {
-		icon = "❔"
-	}
 	target := r.Target.Name
 	if target == "" {
 		target = "unnamed target"
 	}
-	p("## %s smartconform: %s — %s\n\n", icon, mdText(sum.Verdict), mdText(target))
+	headline := sum.Headline
+	if headline == "" {
+		headline = sum.Verdict
+	}
+	p("## %s smartconform: %s — %s\n\n", verdictIcon(sum.Verdict), mdText(headline), mdText(target))
 
 	var facts []string
 	facts = append(facts, fmt.Sprintf("exit code **%d**", sum.ExitCode))
@@ -69,6 +69,9 @@ func WriteMarkdownSummary(w io.Writer, r *Report) error {
 	}
 	facts = append(facts, "took "+htmlDuration(r.Run.DurationMs))
 	p("%s\n\n", strings.Join(facts, " · "))
+	if sum.Why != "" {
+		p("**Why:** %s\n\n", mdText(sum.Why))
+	}
 	if r.Target.InsecureSkipVerify {
 		p("> [!WARNING]\n> TLS verification was off: certificates were not verified.\n\n")
 	}
@@ -79,6 +82,9 @@ func WriteMarkdownSummary(w io.Writer, r *Report) error {
 	p("| ✅ Passed | ⚠️ Warned | ❌ Failed | 🔷 Waived | ➖ Skipped | ⊘ Not run | ⛔ Errors | Total |\n")
 	p("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	p("| %d | %d | %d | %d | %d | %d | %d | %d |\n\n", sum.Passed, sum.Warned, sum.Failed, sum.Waived, sum.Skipped, sum.NotRun, sum.Errors, sum.Total)
+	if sum.Failed+sum.Warned > 0 {
+		p("Severity (failed cases; warnings count as low): %s\n\n", mdSeverityCounts(sum.Severity))
+	}
 
 	var failed, errored, warned, waived []Case
 	for _, c := range r.Cases {
@@ -125,7 +131,11 @@ func mdCases(w io.Writer, cases []Case) {
 			fmt.Fprintf(w, "- … and %d more; see the HTML report.\n", len(cases)-mdMaxListed)
 			break
 		}
-		fmt.Fprintf(w, "- %s %s", mdCode(c.ID), mdText(c.Title))
+		fmt.Fprintf(w, "- ")
+		if c.Severity != "" {
+			fmt.Fprintf(w, "**%s** ", mdSeverity(c.Severity))
+		}
+		fmt.Fprintf(w, "%s %s", mdCode(c.ID), mdText(c.Title))
 		if c.Level != "" {
 			fmt.Fprintf(w, " (%s)", mdText(c.Level))
 		}
@@ -138,6 +148,18 @@ func mdCases(w io.Writer, cases []Case) {
 		}
 		for _, f := range c.Findings {
 			fmt.Fprintf(w, "  - **%s** %s: expected %s, got %s\n", mdText(f.Level), mdText(f.Check), mdText(f.Expected), mdText(f.Actual))
+		}
+		for _, ex := range c.Exchanges {
+			if ex.Assertion == nil {
+				continue
+			}
+			if lines := JWTTimeLines(ex.Assertion.Claims, ex.At); len(lines) > 0 {
+				var code []string
+				for _, l := range lines {
+					code = append(code, mdCode(l))
+				}
+				fmt.Fprintf(w, "  - **Assertion times** (%s): %s\n", mdText(exLabel(ex)), strings.Join(code, " · "))
+			}
 		}
 		if c.Waiver != nil {
 			fmt.Fprintf(w, "  - **Waived** until %s: %s\n", mdText(c.Waiver.Expires), mdText(c.Waiver.Reason))
@@ -154,6 +176,51 @@ func mdCases(w io.Writer, cases []Case) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+func exLabel(ex Exchange) string {
+	if ex.Label != "" {
+		return ex.Label
+	}
+	return ex.Method + " " + ex.URL
+}
+
+// verdictIcon marks a verdict word in Markdown.
+func verdictIcon(verdict string) string {
+	switch verdict {
+	case VerdictConformant:
+		return "✅"
+	case VerdictReportOnly:
+		return "📝"
+	case VerdictNonConformant:
+		return "❌"
+	case VerdictIncomplete:
+		return "⛔"
+	}
+	return "❔"
+}
+
+// mdSeverity is a severity word with a marker that does not rely on colour.
+func mdSeverity(s Severity) string {
+	switch s {
+	case SeverityCritical:
+		return "‼️ critical"
+	case SeverityHigh:
+		return "🔺 high"
+	case SeverityMedium:
+		return "🔸 medium"
+	case SeverityLow:
+		return "▫️ low"
+	}
+	return mdText(string(s))
+}
+
+func mdSeverityCounts(n SeverityCounts) string {
+	var parts []string
+	for _, s := range Severities {
+		parts = append(parts, fmt.Sprintf("%s **%d**", mdSeverity(s), n.Of(s)))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // mdMaxText caps one model string in the summary.

@@ -38,7 +38,7 @@ func TestMarkdownSummaryOfAFailingRun(t *testing.T) {
 	r := schemaRichSample()
 	md := mdRender(t, r)
 
-	if !strings.HasPrefix(md, "## ⛔ smartconform: incomplete — Acme\n") {
+	if !strings.HasPrefix(md, "## ⛔ smartconform: incomplete \\(1 case not judged\\) — Acme\n") {
 		t.Errorf("heading: %q", strings.SplitN(md, "\n", 2)[0])
 	}
 	for _, want := range []string{"exit code **3**", "smartconform `v1.2.3`", "profile `smart-v1`", "fail-on `should`",
@@ -55,7 +55,7 @@ func TestMarkdownSummaryOfAFailingRun(t *testing.T) {
 	}
 
 	failed := mdSection(t, md, "### ❌ Failed (1)")
-	for _, want := range []string{"- `ASYM-EXP-01` title of ASYM\\-EXP\\-01 (MUST)", "**Requirement:** The server MUST refuse it\\.",
+	for _, want := range []string{"- **🔸 medium** `ASYM-EXP-01` title of ASYM\\-EXP\\-01 (MUST)", "**Requirement:** The server MUST refuse it\\.",
 		"**MUST** status: expected 400 or 401, got 200", "**Hint:** exp is not checked",
 		"**Spec:** [RFC 6749 §5\\.2](<https://www.rfc-editor.org/rfc/rfc6749#section-5.2>)"} {
 		if !strings.Contains(failed, want) {
@@ -95,7 +95,10 @@ func TestMarkdownSummaryOfAConformantRun(t *testing.T) {
 		!strings.Contains(md, "Every case that ran passed.") {
 		t.Errorf("conformant summary:\n%s", md)
 	}
-	for _, no := range []string{"### ", "<details>", "fail-on"} {
+	if !strings.Contains(md, "fail-on `must`") || !strings.Contains(md, "**Why:** No case failed") {
+		t.Errorf("the conformant summary does not say which fail-on applied and why:\n%s", md)
+	}
+	for _, no := range []string{"### ", "<details>", "Severity (failed"} {
 		if strings.Contains(md, no) {
 			t.Errorf("conformant summary has %q:\n%s", no, md)
 		}

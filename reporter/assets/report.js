@@ -7,6 +7,8 @@
   var toolbar = document.getElementById("sc-toolbar");
   var chips = Array.prototype.slice.call(document.querySelectorAll("[data-filter-status]"));
   var levelSel = document.getElementById("sc-level");
+  var sevSel = document.getElementById("sc-severity");
+  var sortSel = document.getElementById("sc-sort");
   var areaSel = document.getElementById("sc-area");
   var search = document.getElementById("sc-search");
   var shown = document.getElementById("sc-shown");
@@ -23,6 +25,7 @@
   function isFiltered() {
     return chips.some(function (c) { return !pressed(c); }) ||
       (levelSel && levelSel.value !== "") ||
+      (sevSel && sevSel.value !== "") ||
       (areaSel && areaSel.value !== "") ||
       (search && search.value.trim() !== "");
   }
@@ -31,6 +34,7 @@
     var statuses = {};
     chips.forEach(function (c) { statuses[c.getAttribute("data-filter-status")] = pressed(c); });
     var level = levelSel ? levelSel.value : "";
+    var sev = sevSel ? sevSel.value : "";
     var area = areaSel ? areaSel.value : "";
     var terms = search ? search.value.toLowerCase().split(/\s+/).filter(Boolean) : [];
     var n = 0;
@@ -39,6 +43,7 @@
       var hay = el.getAttribute("data-search") || "";
       var visible = statuses[st] !== false &&
         (level === "" || el.getAttribute("data-level") === level) &&
+        (sev === "" || el.getAttribute("data-severity") === sev) &&
         (area === "" || el.getAttribute("data-area") === area) &&
         terms.every(function (t) { return hay.indexOf(t) !== -1; });
       el.hidden = !visible;
@@ -55,6 +60,7 @@
   function reset() {
     chips.forEach(function (c) { c.setAttribute("aria-pressed", "true"); });
     if (levelSel) { levelSel.value = ""; }
+    if (sevSel) { sevSel.value = ""; }
     if (areaSel) { areaSel.value = ""; }
     if (search) { search.value = ""; }
     apply();
@@ -80,6 +86,24 @@
       if (p.tagName === "DETAILS") { p.open = true; }
     }
     if (target.scrollIntoView) { target.scrollIntoView({ block: "start" }); }
+  }
+
+  // Reorder the cases: as written (failures first, most severe first),
+  // by severity alone, or by case ID.
+  var written = cases.slice();
+  function sortCases() {
+    var how = sortSel ? sortSel.value : "attention";
+    var order = written.slice();
+    var rank = function (el) { return parseInt(el.getAttribute("data-sev-rank") || "4", 10); };
+    if (how === "severity") {
+      order.sort(function (a, b) { return rank(a) - rank(b) || written.indexOf(a) - written.indexOf(b); });
+    } else if (how === "id") {
+      order.sort(function (a, b) { return a.id < b.id ? -1 : a.id > b.id ? 1 : 0; });
+    }
+    var parent = written.length ? written[0].parentNode : null;
+    var anchor = written.length ? written[written.length - 1].nextSibling : null;
+    if (!parent) { return; }
+    order.forEach(function (el) { parent.insertBefore(el, anchor); });
   }
 
   function setAll(open) {
@@ -157,6 +181,8 @@
     });
   });
   on(levelSel, "change", apply);
+  on(sevSel, "change", apply);
+  on(sortSel, "change", sortCases);
   on(areaSel, "change", apply);
   on(search, "input", apply);
   on(document.getElementById("sc-reset"), "click", reset);
