@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/smartconform/smartconform/suites/engine"
 )
 
@@ -30,19 +32,34 @@ type listedCase struct {
 	Profiles map[string]string `json:"profiles,omitempty"`
 }
 
-func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("list", stderr)
-	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
-	asMarkdown := fs.Bool("markdown", false, "print the catalogue as the Markdown table the README carries")
-	labels := fs.String("label-filter", "", "list only the cases this label filter selects")
-	var focus listFlag
-	fs.Var(&focus, "focus", "list only cases whose ID or title matches (repeatable)")
-	if code, ok := parse(fs, args); !ok {
-		return code
+func newListCmd(stdout, stderr io.Writer) *cobra.Command {
+	var asJSON, asMarkdown bool
+	var labels string
+	var focus []string
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List the case catalogue",
+		Long:  "List the cases (ID, level, title, spec references), all or those a label filter and focus select, as a table, JSON or the README's Markdown.",
+		Example: `  smartconform list
+  smartconform list --label-filter 'area:discovery || negative'
+  smartconform list --json --focus '^ASYM-'`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return code(cmdList(asJSON, asMarkdown, labels, focus, stdout, stderr))
+		},
 	}
-	cat, err := engine.Select(engine.Options{LabelFilter: *labels, Focus: focus})
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalogue as JSON")
+	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the catalogue as the Markdown table the README carries")
+	cmd.Flags().StringVar(&labels, "label-filter", "", "list only the cases this label filter selects")
+	cmd.Flags().StringArrayVar(&focus, "focus", nil, "list only cases whose ID or title matches (repeatable)")
+	return withEnvHelp(cmd)
+}
+
+func cmdList(asJSONFlag, asMarkdownFlag bool, labels string, focus []string, stdout, stderr io.Writer) int {
+	asJSON, asMarkdown := &asJSONFlag, &asMarkdownFlag
+	cat, err := engine.Select(engine.Options{LabelFilter: labels, Focus: focus})
 	if err != nil {
-		fmt.Fprintf(stderr, "smartconform list: %v\n", err)
+		fmt.Fprintf(stderr, "smartconform list: %s\nsee 'smartconform help list'\n", oneLine(stripANSI(err.Error())))
 		return exitUsage
 	}
 	var out []listedCase
