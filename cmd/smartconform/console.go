@@ -26,7 +26,7 @@ type console struct {
 
 	mu        sync.Mutex
 	progress  *reporter.Progress
-	collapsed bool // the target cannot be tested: no line per case
+	collapsed string // why the target cannot be tested: no line per case
 	running   map[runningKey]runningCase
 	last      time.Time // when a case last finished (or the run started)
 	lastBeat  time.Time
@@ -60,9 +60,9 @@ func newConsole(w io.Writer, f *runFlags, cases, targets int) *console {
 
 // collapse: the target cannot be tested (one message said why): no line
 // per case, the errors are grouped in the details.
-func (c *console) collapse() {
+func (c *console) collapse(why string) {
 	c.mu.Lock()
-	c.collapsed = true
+	c.collapsed = why
 	c.mu.Unlock()
 }
 
@@ -76,7 +76,7 @@ func (c *console) finished(target int, cs reporter.Case) {
 	c.mu.Lock()
 	delete(c.running, runningKey{target, cs.ID})
 	c.last = c.now()
-	show := !c.many && !c.collapsed
+	show := !c.many && c.collapsed == ""
 	c.mu.Unlock()
 	if show {
 		c.progress.Case(cs) // reporter.Progress locks for itself
@@ -182,26 +182,44 @@ func (c *console) finish() {
 	c.mu.Lock()
 	collapsed := c.collapsed
 	c.mu.Unlock()
-	if !c.many && !collapsed {
+	if !c.many && collapsed == "" {
 		c.progress.Finish()
 	}
 }
 
+// why the target could not be tested ("" if it could).
+func (c *console) collapsedReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.collapsed
+}
+
 // printDetails prints the failures of a report as reporter.PrintDetailsWith
-// does, except that errors sharing one reason (an unreachable target: every
-// case "connection refused") are said once, with the cases they hit.
-func printDetails(w io.Writer, rep *reporter.Report, o reporter.ConsoleOptions) {
+// does, except that errors sharing one reason are said once, with the
+// cases they hit; and when the pre-flight check found the target cannot be
+// tested (collapsed, its reason), every error is put under that reason.
+func printDetails(w io.Writer, rep *reporter.Report, o reporter.ConsoleOptions, collapsed ...string) {
 	groups := map[string][]string{}
 	for _, c := range rep.Cases {
 		if c.Status == reporter.Errored && c.Reason != "" {
-			groups[c.Reason] = append(groups[c.Reason], c.ID)
+			reason := c.Reason
+			if len(collapsed) > 0 && collapsed[0] != "" {
+				reason = collapsed[0]
+			}
+			groups[reason] = append(groups[reason], c.ID)
 		}
+	}
+	key := func(c reporter.Case) string {
+		if len(collapsed) > 0 && collapsed[0] != "" {
+			return collapsed[0]
+		}
+		return c.Reason
 	}
 	cp := *rep
 	cp.Cases = nil
 	var shared []string
 	for _, c := range rep.Cases {
-		if c.Status == reporter.Errored && len(groups[c.Reason]) > 2 {
+		if c.Status == reporter.Errored && len(groups[key(c)]) > 2 {
 			continue
 		}
 		cp.Cases = append(cp.Cases, c)

@@ -316,7 +316,7 @@ func runOne(ctx context.Context, target *config.Target, o engine.Options, p *pla
 		}
 		fmt.Fprintf(stderr, "smartconform run: %v\n", err)
 		fmt.Fprintln(stderr, "smartconform run: the cases that need the server cannot be judged; the reports record each one (exit 3)")
-		con.collapse()
+		con.collapse("the target cannot be tested (the pre-flight check above says why)")
 	}
 	con.startHeartbeat()
 	var rep *reporter.Report
@@ -341,7 +341,7 @@ func runOne(ctx context.Context, target *config.Target, o engine.Options, p *pla
 	if inGitHubActions() {
 		writeAnnotations(stdout, rep, "", f.failOn)
 	}
-	printDetails(stdout, rep, con.opts)
+	printDetails(stdout, rep, con.opts, con.collapsedReason())
 	fmt.Fprintf(stdout, "\nReports: %s\n", filepath.Join(f.out, "{junit.xml,report.html,report.json}"))
 	reporter.WriteClosing(stdout, rep)
 	return rep.Summary.ExitCode
