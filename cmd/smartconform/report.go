@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/spf13/cobra"
@@ -96,18 +97,34 @@ func loadReport(path string) (*reporter.Report, error) {
 	return reporter.ReadJSON(path)
 }
 
+var (
+	schemaOnce sync.Once
+	schema     *jsonschema.Schema
+	schemaErr  error
+)
+
+// reportSchema compiles reporter.ReportSchema once.
+func reportSchema() (*jsonschema.Schema, error) {
+	schemaOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(reporter.ReportSchema))
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		if err := c.AddResource("report.schema.json", doc); err != nil {
+			schemaErr = err
+			return
+		}
+		schema, schemaErr = c.Compile("report.schema.json")
+	})
+	return schema, schemaErr
+}
+
 // validateReportJSON validates a report.json against reporter.ReportSchema.
 func validateReportJSON(raw []byte) error {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(reporter.ReportSchema))
-	if err != nil {
-		return err
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("report.schema.json", doc); err != nil {
-		return err
-	}
-	sch, err := c.Compile("report.schema.json")
+	sch, err := reportSchema()
 	if err != nil {
 		return err
 	}
