@@ -47,14 +47,27 @@ type runningCase struct {
 	since  time.Time
 }
 
+// lockedWriter serializes the writes of the pool's goroutines, the
+// heartbeat and the main goroutine; each write is whole lines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 func newConsole(w io.Writer, f *runFlags, cases, targets int) *console {
 	c := &console{
-		w:    w,
+		w:    &lockedWriter{w: w},
 		opts: reporter.ConsoleOptions{Color: useColor(w, f.noColor), ShowSkips: f.showSkipped, Quiet: f.quiet},
 		many: targets > 1 || f.shard != "", targets: targets, beat: f.heartbeat,
 		running: map[runningKey]runningCase{}, now: time.Now,
 	}
-	c.progress = reporter.NewProgress(w, cases, c.opts)
+	c.progress = reporter.NewProgress(c.w, cases, c.opts)
 	return c
 }
 
@@ -93,11 +106,14 @@ func (c *console) target(i int, rep *reporter.Report, html string) {
 	if c.opts.Quiet && s.ExitCode == 0 {
 		return
 	}
+	// One write for the whole block, so that no heartbeat lands inside it.
+	var b strings.Builder
+	defer func() { io.WriteString(c.w, b.String()) }()
 	width := len(fmt.Sprint(c.targets))
-	fmt.Fprintf(c.w, "[%*d/%d] %-14s %s — %d passed, %d failed, %d skipped (%s)  %s\n", width, n, c.targets, s.Verdict, rep.Target.Name,
+	fmt.Fprintf(&b, "[%*d/%d] %-14s %s — %d passed, %d failed, %d skipped (%s)  %s\n", width, n, c.targets, s.Verdict, rep.Target.Name,
 		s.Passed+s.Warned, s.Failed+s.Errors, s.Skipped+s.NotRun+s.Waived, (time.Duration(rep.Run.DurationMs) * time.Millisecond).Round(time.Millisecond), html)
 	if s.ExitCode != 0 {
-		printDetails(newIndent(c.w, "    "), rep, reporter.ConsoleOptions{Quiet: true})
+		printDetails(newIndent(&b, "    "), rep, reporter.ConsoleOptions{Quiet: true})
 	}
 }
 

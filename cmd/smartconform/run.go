@@ -365,7 +365,9 @@ func runMany(targets []*config.Target, o engine.Options, p *plan, con *console, 
 		}
 		con.target(i, rep, filepath.Join(f.out, p.dirs[i], "report.html"))
 		if inGitHubActions() {
-			writeAnnotations(stdout, rep, rep.Target.Name, f.failOn)
+			var b strings.Builder
+			writeAnnotations(&b, rep, rep.Target.Name, f.failOn)
+			io.WriteString(con.w, b.String())
 		}
 		return nil
 	})

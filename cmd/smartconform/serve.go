@@ -55,6 +55,12 @@ func cmdServe(addrV string, useTLSV bool, writeCfgV string, latencyV time.Durati
 		fmt.Fprintf(stderr, "smartconform serve: --fault: %v\n", err)
 		return exitUsage
 	}
+	if *writeCfg != "" {
+		if err := checkOutDir(filepath.Dir(*writeCfg)); err != nil {
+			fmt.Fprintf(stderr, "smartconform serve: --write-config: %v\nsee 'smartconform help serve'\n", err)
+			return exitUsage
+		}
+	}
 	creds, err := refserver.NewCredentials()
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)

@@ -64,7 +64,7 @@ type Options struct {
 	// Per target, set by RunTargetsFunc (kept here, not in env, so that
 	// env.go stays as it is): the target's index and when its pool started.
 	index int
-	start time.Time
+	start *time.Time // a pointer: judge copies Options while the pool sets it
 }
 
 // UsageError is a mistake in how the run was asked for (exit code 2).
@@ -240,6 +240,7 @@ func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *r
 		to := o
 		to.Target = tg
 		to.index = i
+		to.start = new(time.Time)
 		e := &env{opts: to, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, baselineIDs: baseIDs, limiter: newLimiter(o.Rate), done: map[string]chan struct{}{}}
 		e.redactor = reporter.NewRedactor(tg.Secrets()...)
 		if e.client, err = newHTTPClient(to); err != nil {
@@ -343,7 +344,7 @@ func (e *env) judge(ctx context.Context, selected []Meta) *reporter.Report {
 // selected case is in it, in catalogue order.
 func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report) {
 	o := e.opts
-	rep.Run.Start = o.start // the pool's start: a later target is not timed from an earlier one's
+	rep.Run.Start = *o.start // the pool's start: a later target is not timed from an earlier one's
 	for _, m := range selected {
 		c, ok := e.results[m.ID]
 		if !ok {
@@ -395,7 +396,7 @@ func (e *env) judged(m Meta) (reporter.Case, bool) {
 	c, ok := e.caseResult(m)
 	if ok && len(e.opts.Waivers) > 0 {
 		one := reporter.Report{Cases: []reporter.Case{c}}
-		one.ApplyWaivers(e.opts.Waivers, e.opts.start)
+		one.ApplyWaivers(e.opts.Waivers, *e.opts.start)
 		c = one.Cases[0]
 	}
 	return c, ok
@@ -444,7 +445,7 @@ const DefaultConcurrency = 4
 func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]func(*T)) *sync.WaitGroup {
 	jobs := make(chan Meta)
 	var wg sync.WaitGroup
-	e.opts.start = time.Now()
+	*e.opts.start = time.Now()
 	for i := 0; i < e.opts.Concurrency; i++ {
 		wg.Add(1)
 		go func() {
