@@ -290,3 +290,30 @@ func TestKeygenStaysInsideOutAndNeverOverwrites(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stdout)
 	}
 }
+
+func TestGitHubAnnotations(t *testing.T) {
+	rep := &reporter.Report{Cases: []reporter.Case{
+		{ID: "ASYM-EXP-01", Title: "An expired assertion is rejected", Status: reporter.Failed, Requirement: "exp, 100%",
+			Findings: []reporter.Finding{{Level: "MUST", Check: "status", Expected: "4xx", Actual: "200\nsecond line"}}},
+		{ID: "ASYM-BEARER-01", Title: "Bearer", Status: reporter.Warned, Requirement: "401"},
+		{ID: "DISC-WK-01", Title: "Discovery", Status: reporter.Passed},
+	}}
+	rep.Summarize()
+	var b strings.Builder
+	writeAnnotations(&b, rep, "tenant a,b", "must")
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d annotations:\n%s", len(lines), b.String())
+	}
+	if !strings.HasPrefix(lines[0], "::error title=ASYM-EXP-01 (tenant a%2Cb)::FAILED ASYM-EXP-01") || !strings.Contains(lines[0], "100%25") || !strings.Contains(lines[0], "%0Asecond line") {
+		t.Errorf("error annotation %q", lines[0])
+	}
+	if !strings.HasPrefix(lines[1], "::warning title=ASYM-BEARER-01 (tenant a%2Cb)::") {
+		t.Errorf("warning annotation %q", lines[1])
+	}
+	b.Reset()
+	writeAnnotations(&b, rep, "", "should")
+	if !strings.Contains(b.String(), "::error title=ASYM-BEARER-01::") {
+		t.Errorf("under --fail-on should a warning gates, so it is an error:\n%s", b.String())
+	}
+}
