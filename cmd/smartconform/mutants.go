@@ -77,7 +77,7 @@ func cmdMutants(stdout, stderr io.Writer) int {
 		none = strings.Join(falseFailures, ", ")
 	}
 	fmt.Fprintf(tw, "(conformant server)\t-\t%s\t-\n", none)
-	fmt.Fprintf(stderr, "[%*d/%d] %-34s %d false failures (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), 0, len(names), "(conformant server)", len(falseFailures), time.Since(start).Round(100*time.Millisecond), time.Since(start).Round(time.Second))
+	fmt.Fprintf(stderr, "[%*d/%d] %-34s %d false failures (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), 0, len(names), "(conformant server)", len(falseFailures), time.Since(start).Round(10*time.Millisecond), time.Since(start).Round(time.Second))
 	detected, stray := 0, 0
 	for k, name := range names {
 		t0 := time.Now()
@@ -138,7 +138,7 @@ func cmdMutants(stdout, stderr io.Writer) int {
 		if len(other) > 0 {
 			note += ", side effects: " + otherText
 		}
-		fmt.Fprintf(stderr, "[%*d/%d] %-34s %s (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), k+1, len(names), name, note, time.Since(t0).Round(100*time.Millisecond), time.Since(start).Round(time.Second))
+		fmt.Fprintf(stderr, "[%*d/%d] %-34s %s (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), k+1, len(names), name, note, time.Since(t0).Round(10*time.Millisecond), time.Since(start).Round(time.Second))
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\ndetection: %d/%d faults detected, %d false failures on the conformant server, %d faults with unexpected side effects\n",
