@@ -113,7 +113,14 @@ func (c *console) target(i int, rep *reporter.Report, html string) {
 	fmt.Fprintf(&b, "[%*d/%d] %-14s %s — %d passed, %d failed, %d skipped (%s)  %s\n", width, n, c.targets, s.Verdict, rep.Target.Name,
 		s.Passed+s.Warned, s.Failed+s.Errors, s.Skipped+s.NotRun+s.Waived, (time.Duration(rep.Run.DurationMs) * time.Millisecond).Round(time.Millisecond), html)
 	if s.ExitCode != 0 {
-		printDetails(newIndent(&b, "    "), rep, reporter.ConsoleOptions{Quiet: true})
+		// A tenant whose discovery failed: its errors under one line.
+		collapsed := ""
+		for _, n := range rep.Notes {
+			if strings.HasPrefix(n, "Discovery failed") {
+				collapsed = firstLine(n)
+			}
+		}
+		printDetails(newIndent(&b, "    "), rep, reporter.ConsoleOptions{Quiet: true}, collapsed)
 	}
 }
 
