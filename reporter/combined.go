@@ -1,9 +1,11 @@
 package reporter
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io"
 	"strings"
@@ -18,6 +20,7 @@ type Combined struct {
 	TestPlanVersion string         `json:"testPlanVersion"`
 	Generated       time.Time      `json:"generated"`
 	DurationMs      float64        `json:"durationMs"`
+	FailOn          string         `json:"failOn"`
 	Summary         Summary        `json:"summary"` // counts added up; the worst verdict and exit code
 	Targets         []TargetResult `json:"targets"`
 }
@@ -32,13 +35,20 @@ type TargetResult struct {
 }
 
 // Combine sums up reports; dirs are where each one's reports are, relative
-// to the combined summary. The exit code is the worst: 3, then 1, then 0.
+// to the combined summary. The exit code is the worst: 3, then 1, then 0,
+// and the verdict is the word for it (report-only when the run exits 0 and
+// a target is report-only). Headline and Why say how many targets gave
+// which verdict.
 func Combine(reps []*Report, dirs []string, durationMs float64) *Combined {
 	c := &Combined{SchemaVersion: SchemaVersion, Generated: time.Now(), DurationMs: durationMs}
 	rank := map[int]int{0: 0, 1: 1, 3: 2}
-	verdict := map[int]string{0: "conformant", 1: "non-conformant", 3: "incomplete"}
+	verdicts := map[string]int{}
 	for i, r := range reps {
-		c.Tool, c.TestPlanVersion = r.Tool, r.TestPlanVersion
+		if r.Summary.Verdict == "" {
+			r.Summarize()
+		}
+		verdicts[r.Summary.Verdict]++
+		c.Tool, c.TestPlanVersion, c.FailOn = r.Tool, r.TestPlanVersion, r.Run.FailOn
 		c.Targets = append(c.Targets, TargetResult{Name: r.Target.Name, FHIRBaseURL: r.Target.FHIRBaseURL, TokenEndpoint: r.Target.TokenEndpoint, Dir: dirs[i], Summary: r.Summary})
 		s := &c.Summary
 		s.Total += r.Summary.Total
@@ -49,12 +59,88 @@ func Combine(reps []*Report, dirs []string, durationMs float64) *Combined {
 		s.Skipped += r.Summary.Skipped
 		s.NotRun += r.Summary.NotRun
 		s.Errors += r.Summary.Errors
+		s.Severity.plus(r.Summary.Severity)
 		if rank[r.Summary.ExitCode] >= rank[s.ExitCode] {
 			s.ExitCode = r.Summary.ExitCode
 		}
 	}
-	c.Summary.Verdict = verdict[c.Summary.ExitCode]
+	s := &c.Summary
+	switch s.ExitCode {
+	case 3:
+		s.Verdict = VerdictIncomplete
+	case 1:
+		s.Verdict = VerdictNonConformant
+	default:
+		s.Verdict = VerdictConformant
+		if verdicts[VerdictReportOnly] > 0 {
+			s.Verdict = VerdictReportOnly
+		}
+	}
+	var parts []string
+	for _, v := range []string{VerdictIncomplete, VerdictNonConformant, VerdictReportOnly, VerdictConformant} {
+		if n := verdicts[v]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, v))
+		}
+	}
+	s.Headline = fmt.Sprintf("%s (%s of %s)", s.Verdict, strings.Join(parts, ", "), plural(len(reps), "target", "targets"))
+	failOn := c.FailOn
+	if failOn == "" {
+		failOn = "must"
+	}
+	s.Why = fmt.Sprintf("The run exits with the worst exit code of its targets (--fail-on %s): %d.", failOn, s.ExitCode)
 	return c
+}
+
+// WriteCombinedClosing writes the closing lines of a multi-target run, as
+// WriteClosing does for one: the verdict, the counts over every target,
+// and last "smartconform: N passed, N failed, N skipped".
+func WriteCombinedClosing(w io.Writer, c *Combined) {
+	failOn := c.FailOn
+	if failOn == "" {
+		failOn = "must"
+	}
+	fmt.Fprintf(w, "verdict: %s (exit %d, fail-on %s) — %s\n", c.Summary.Verdict, c.Summary.ExitCode, failOn, c.Summary.Headline)
+	fmt.Fprintln(w, countsLine(c.Summary))
+	fmt.Fprintln(w, summaryLine(c.Summary))
+}
+
+// WriteCombinedMarkdown writes the job summary of a multi-target run: the
+// overall verdict and one table row per target, green or not, with its
+// verdict, counts, severity counts and a link to its HTML report. Links
+// are linkBase + "/" + dir + "/report.html" when linkBase is an http(s)
+// URL (e.g. where the artifacts are published), else the relative path is
+// shown as code. Per-target details can follow (WriteMarkdownSummary).
+func WriteCombinedMarkdown(w io.Writer, c *Combined, linkBase string) error {
+	if c == nil {
+		return fmt.Errorf("reporter: WriteCombinedMarkdown: nil summary")
+	}
+	bw := bufio.NewWriter(w)
+	p := func(format string, a ...any) { fmt.Fprintf(bw, format, a...) }
+	s := c.Summary
+	failOn := c.FailOn
+	if failOn == "" {
+		failOn = "must"
+	}
+	p("## %s smartconform: %s\n\n", verdictIcon(s.Verdict), mdText(s.Headline))
+	p("exit code **%d** · fail-on %s · %s\n\n", s.ExitCode, mdCode(failOn), mdText(plural(len(c.Targets), "target", "targets")))
+	p("| Target | Verdict | Exit | Passed | Warned | Failed | Errors | Not run | Skipped | Waived | Critical | High | Medium | Low | Report |\n")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	row := func(name, verdict string, t Summary, link string) {
+		p("| %s | %s %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n", name, verdictIcon(verdict), mdText(verdict), t.ExitCode,
+			t.Passed, t.Warned, t.Failed, t.Errors, t.NotRun, t.Skipped, t.Waived,
+			t.Severity.Critical, t.Severity.High, t.Severity.Medium, t.Severity.Low, link)
+	}
+	for _, t := range c.Targets {
+		href := strings.TrimSuffix(t.Dir, "/") + "/report.html"
+		link := mdCode(href)
+		if base := strings.TrimSuffix(linkBase, "/"); strings.HasPrefix(base, "https://") || strings.HasPrefix(base, "http://") {
+			link = mdLink(Ref{Label: "report", URL: base + "/" + href})
+		}
+		row(mdText(t.Name), t.Summary.Verdict, t.Summary, link)
+	}
+	row("**All**", s.Verdict, s, "")
+	p("\n")
+	return bw.Flush()
 }
 
 // WriteCombinedJSON writes the combined summary as JSON.
@@ -80,11 +166,11 @@ var combinedTmpl = template.Must(template.New("c").Funcs(template.FuncMap{"href"
 <style>{{.CSS}}</style></head><body>
 <h1>smartconform: {{len .C.Targets}} targets</h1>
 <p class="meta">smartconform {{.C.Tool.Version}} · test plan {{.C.TestPlanVersion}} · generated {{.C.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}}</p>
-<p><span class="v v-{{.C.Summary.ExitCode}}">{{.C.Summary.Verdict}}</span> exit code {{.C.Summary.ExitCode}} ·
+<p><span class="v v-{{.C.Summary.ExitCode}}">{{.C.Summary.Verdict}}</span> exit code {{.C.Summary.ExitCode}} · fail-on {{if .C.FailOn}}{{.C.FailOn}}{{else}}must{{end}} · {{.C.Summary.Headline}} ·
 {{.C.Summary.Passed}} passed, {{.C.Summary.Warned}} warned, {{.C.Summary.Failed}} failed, {{.C.Summary.Waived}} waived, {{.C.Summary.Skipped}} skipped, {{.C.Summary.NotRun}} not run, {{.C.Summary.Errors}} errors</p>
-<table><thead><tr><th>Target</th><th>Verdict</th><th>Passed</th><th>Warned</th><th>Failed</th><th>Waived</th><th>Skipped</th><th>Not run</th><th>Errors</th><th>Report</th></tr></thead><tbody>
+<table><thead><tr><th>Target</th><th>Verdict</th><th>Passed</th><th>Warned</th><th>Failed</th><th>Waived</th><th>Skipped</th><th>Not run</th><th>Errors</th><th>Critical</th><th>High</th><th>Medium</th><th>Low</th><th>Report</th></tr></thead><tbody>
 {{range .C.Targets}}<tr><td>{{.Name}}<br><small>{{if .FHIRBaseURL}}{{.FHIRBaseURL}}{{else}}{{.TokenEndpoint}}{{end}}</small></td>
-<td><span class="v v-{{.Summary.ExitCode}}">{{.Summary.Verdict}}</span></td><td class="n">{{.Summary.Passed}}</td><td class="n">{{.Summary.Warned}}</td><td class="n">{{.Summary.Failed}}</td><td class="n">{{.Summary.Waived}}</td><td class="n">{{.Summary.Skipped}}</td><td class="n">{{.Summary.NotRun}}</td><td class="n">{{.Summary.Errors}}</td>
+<td><span class="v v-{{.Summary.ExitCode}}">{{.Summary.Verdict}}</span></td><td class="n">{{.Summary.Passed}}</td><td class="n">{{.Summary.Warned}}</td><td class="n">{{.Summary.Failed}}</td><td class="n">{{.Summary.Waived}}</td><td class="n">{{.Summary.Skipped}}</td><td class="n">{{.Summary.NotRun}}</td><td class="n">{{.Summary.Errors}}</td><td class="n">{{.Summary.Severity.Critical}}</td><td class="n">{{.Summary.Severity.High}}</td><td class="n">{{.Summary.Severity.Medium}}</td><td class="n">{{.Summary.Severity.Low}}</td>
 <td><a href="{{href .Dir}}">report</a></td></tr>
 {{end}}</tbody></table></body></html>
 `))

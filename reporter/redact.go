@@ -8,10 +8,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Redactor removes secrets from evidence before it enters the model: client
@@ -23,14 +26,14 @@ import (
 type Redactor struct {
 	mu      sync.RWMutex
 	key     []byte
-	secrets map[string]bool
+	secrets map[string][]string // value → the forms it is scrubbed in
 }
 
 // NewRedactor returns a redactor that also scrubs the given values.
 func NewRedactor(secrets ...string) *Redactor {
 	k := make([]byte, 32)
 	_, _ = rand.Read(k)
-	r := &Redactor{key: k, secrets: map[string]bool{}}
+	r := &Redactor{key: k, secrets: map[string][]string{}}
 	r.Add(secrets...)
 	return r
 }
@@ -41,10 +44,42 @@ func (r *Redactor) Add(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range values {
-		if len(v) >= 6 {
-			r.secrets[v] = true
+		if len(v) >= 6 && r.secrets[v] == nil {
+			r.secrets[v] = escapedForms(v)
 		}
 	}
+}
+
+// escapedForms are the ways a value can be written in evidence: raw, as a
+// JSON string body (with / as is, as \/ and as \u002f; HTML-safe or not), as
+// HTML text, and URL-encoded. Forms under 6 characters are left out.
+func escapedForms(v string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(f string) {
+		if len(f) >= 6 && !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	add(v)
+	for _, htmlSafe := range []bool{false, true} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(htmlSafe)
+		_ = enc.Encode(v)
+		j := strings.TrimSuffix(strings.TrimSpace(b.String()), `"`)
+		j = strings.TrimPrefix(j, `"`)
+		add(j)
+		add(strings.ReplaceAll(j, "/", `\/`))
+		add(strings.ReplaceAll(j, "/", `\u002f`))
+		add(strings.ReplaceAll(j, "/", `\u002F`))
+	}
+	add(html.EscapeString(v))
+	add(strings.ReplaceAll(html.EscapeString(v), "&#34;", "&quot;"))
+	add(url.QueryEscape(v))
+	add(url.PathEscape(v))
+	return out
 }
 
 // Fingerprint stands for a secret value in evidence.
@@ -54,21 +89,72 @@ func (r *Redactor) Fingerprint(v string) string {
 	return fmt.Sprintf("[redacted len=%d hmac:%s]", len(v), hex.EncodeToString(m.Sum(nil))[:8])
 }
 
-// Text scrubs every registered value from s.
+// Text scrubs s, whatever its shape (JSON whole, cut or escaped inside
+// another string; HTML; a form or query string; plain text):
+//
+//   - the value of every token-bearing field (see tokenFields) written as
+//     "name":"value", name=value, name: value, with the quotes raw,
+//     backslash-escaped, \u0022, %22 or as HTML entities, and a value cut
+//     short (no closing quote) up to the end of s; each value found is also
+//     registered, so it is scrubbed wherever else it appears;
+//   - every registered value, raw and in its JSON-, HTML- and URL-escaped
+//     forms;
+//   - the signature of anything shaped like a JWS (a base64url JSON header,
+//     a payload and a signature);
+//   - Bearer and Basic credentials written out in text.
 func (r *Redactor) Text(s string) string {
+	s = r.fields(s)
 	r.mu.RLock()
-	vals := make([]string, 0, len(r.secrets))
-	for v := range r.secrets {
-		vals = append(vals, v)
-	}
-	r.mu.RUnlock()
-	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
-	for _, v := range vals {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, r.Fingerprint(v))
+	type variant struct{ form, value string }
+	var vals []variant
+	for v, forms := range r.secrets {
+		for _, f := range forms {
+			vals = append(vals, variant{f, v})
 		}
 	}
+	r.mu.RUnlock()
+	sort.Slice(vals, func(i, j int) bool {
+		if len(vals[i].form) != len(vals[j].form) {
+			return len(vals[i].form) > len(vals[j].form)
+		}
+		return vals[i].form < vals[j].form
+	})
+	for _, v := range vals {
+		if strings.Contains(s, v.form) {
+			s = strings.ReplaceAll(s, v.form, r.Fingerprint(v.value))
+		}
+	}
+	s = jwsPattern.ReplaceAllStringFunc(s, func(m string) string {
+		if !looksLikeJWS(m) {
+			return m
+		}
+		return m[:strings.LastIndexByte(m, '.')+1] + "[signature redacted]"
+	})
+	s = authPattern.ReplaceAllStringFunc(s, func(m string) string {
+		sub := authPattern.FindStringSubmatch(m)
+		if strings.HasPrefix(strings.ToLower(sub[1]), "basic") {
+			return sub[1] + r.basic(sub[2])
+		}
+		return sub[1] + r.JWT(sub[2])
+	})
 	return s
+}
+
+// Body redacts a body of which at most limit bytes are shown (all of it
+// when limit <= 0): a whole JSON body through JSONBody, anything else, or
+// the first limit bytes of a longer body (cut at a UTF-8 boundary), through
+// Text, which also catches a token value cut off by the limit. A cut body
+// ends with a note of how much is shown.
+func (r *Redactor) Body(raw []byte, limit int) string {
+	if limit <= 0 || len(raw) <= limit {
+		return r.JSONBody(string(raw))
+	}
+	cut := limit
+	for cut > 0 && cut < len(raw) && !utf8.RuneStart(raw[cut]) {
+		cut--
+	}
+	r.learn(raw) // a token past the cut may still be echoed elsewhere
+	return r.Text(string(raw[:cut])) + fmt.Sprintf("\n… [cut: the first %d of %d bytes are shown]", cut, len(raw))
 }
 
 // JWT keeps a compact JWS readable (header and claims are not secret) and
@@ -85,8 +171,8 @@ func (r *Redactor) JWT(compact string) string {
 }
 
 var secretFormFields = map[string]bool{
-	"client_secret": true, "code": true, "code_verifier": true, "password": true,
-	"refresh_token": true, "access_token": true, "token": true,
+	"client_secret": true, "code": true, "code_verifier": true, "password": true, "device_code": true,
+	"refresh_token": true, "access_token": true, "id_token": true, "token": true,
 }
 
 var jwtFormFields = map[string]bool{"client_assertion": true, "assertion": true}
@@ -95,8 +181,10 @@ var jwtFormFields = map[string]bool{"client_assertion": true, "assertion": true}
 func (r *Redactor) Value(name, v string) string {
 	switch {
 	case secretFormFields[name]:
+		r.Add(v)
 		return r.Fingerprint(v)
 	case jwtFormFields[name]:
+		r.addSecret(fieldJWT, v)
 		return r.JWT(v)
 	}
 	return r.Text(v)
@@ -156,6 +244,7 @@ func (r *Redactor) Header(name, value string) string {
 		case "basic":
 			return scheme + " " + r.basic(cred)
 		case "bearer":
+			r.Add(strings.TrimSpace(cred))
 			return scheme + " " + r.JWT(strings.TrimSpace(cred))
 		}
 		return scheme + " " + r.Fingerprint(cred)
@@ -178,30 +267,300 @@ func (r *Redactor) basic(cred string) string {
 	return fmt.Sprintf("[base64 of %s:%s]", r.Text(id), r.Fingerprint(secret))
 }
 
-var secretJSONFields = map[string]bool{"access_token": true, "refresh_token": true, "id_token": true, "client_secret": true}
-
-// JSONBody redacts token members of a JSON response body (registering their
-// values, so they are scrubbed wherever else they appear); any other body is
-// scrubbed as text.
+// JSONBody redacts a response or request body. A JSON body's token-bearing
+// members, at any depth, are registered (so their values are scrubbed
+// wherever else they appear); then the body, JSON or not, whole or cut, is
+// scrubbed as text (Text), which keeps its order and layout.
 func (r *Redactor) JSONBody(body string) string {
-	var obj map[string]any
-	if json.Unmarshal([]byte(body), &obj) != nil {
-		return r.Text(body)
+	r.learn([]byte(body))
+	return r.Text(body)
+}
+
+// addSecret registers a value found in a token-bearing field: the
+// signature of a JWS in a JWT field (its header and payload stay readable
+// wherever they appear), else the whole value.
+func (r *Redactor) addSecret(kind fieldKind, v string) {
+	if kind == fieldJWT && strings.Count(v, ".") == 2 {
+		r.Add(v[strings.LastIndexByte(v, '.')+1:])
+		return
 	}
-	changed := false
-	for k, v := range obj {
-		if s, ok := v.(string); ok && secretJSONFields[k] {
-			r.Add(s)
-			obj[k] = r.Fingerprint(s)
-			changed = true
+	r.Add(v)
+}
+
+// learn registers the token-bearing string members of a JSON document.
+func (r *Redactor) learn(raw []byte) {
+	var doc any
+	if json.Unmarshal(raw, &doc) != nil {
+		return
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, m := range t {
+				if s, ok := m.(string); ok && tokenFields[strings.ToLower(k)] != fieldNone {
+					r.addSecret(tokenFields[strings.ToLower(k)], s)
+				}
+				walk(m)
+			}
+		case []any:
+			for _, m := range t {
+				walk(m)
+			}
 		}
 	}
-	if !changed {
-		return r.Text(body)
-	}
-	out, err := json.Marshal(obj)
-	if err != nil {
-		return r.Text(body)
-	}
-	return r.Text(string(out))
+	walk(doc)
 }
+
+type fieldKind int
+
+const (
+	fieldNone   fieldKind = iota
+	fieldSecret           // fingerprinted whole
+	fieldJWT              // a JWS keeps its header and payload
+)
+
+// tokenFields are the names whose values Text redacts in every shape.
+var tokenFields = map[string]fieldKind{
+	"access_token": fieldSecret, "refresh_token": fieldSecret, "id_token": fieldSecret,
+	"client_secret": fieldSecret, "code": fieldSecret, "code_verifier": fieldSecret,
+	"device_code": fieldSecret, "password": fieldSecret,
+	"client_assertion": fieldJWT, "assertion": fieldJWT,
+}
+
+// quoteTokens open or close a quoted name or value, longest first: raw,
+// backslash-escaped once or twice, \u0022, HTML entities, %22, and '.
+var quoteTokens = []string{`\\\"`, `\u0022`, `&quot;`, `&#x22;`, `&#34;`, `\"`, `%22`, `"`, `'`}
+
+func quoteAt(s string, i int) string {
+	for _, q := range quoteTokens {
+		if strings.HasPrefix(s[i:], q) || (len(q) > 1 && len(s)-i >= len(q) && strings.EqualFold(s[i:i+len(q)], q)) {
+			return s[i : i+len(q)]
+		}
+	}
+	return ""
+}
+
+// fields redacts the value of every token-bearing field in s.
+func (r *Redactor) fields(s string) string {
+	lower := asciiLower(s)
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := lower[i]
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		if i > 0 && (isWordByte(lower[i-1]) && !(lower[i-1] >= '0' && lower[i-1] <= '9')) {
+			continue
+		}
+		j := i
+		for j < len(s) && isWordByte(lower[j]) {
+			j++
+		}
+		name := lower[i:j]
+		kind := tokenFields[name]
+		if kind == fieldNone {
+			// A name glued to an escape that ends in a digit: \u0022name, %22name.
+			for f, k := range tokenFields {
+				if n := len(name) - len(f); n > 0 && strings.HasSuffix(name, f) && name[n-1] >= '0' && name[n-1] <= '9' {
+					name, kind = f, k
+					break
+				}
+			}
+		}
+		if kind == fieldNone {
+			i = j - 1
+			continue
+		}
+		vs, ve, ok := fieldValue(s, j, name)
+		if !ok {
+			i = j - 1
+			continue
+		}
+		v := s[vs:ve]
+		b.WriteString(s[last:vs])
+		for _, u := range append([]string{v}, unescapings(v)...) {
+			r.addSecret(kind, u)
+		}
+		if kind == fieldJWT && strings.Count(v, ".") == 2 {
+			b.WriteString(r.JWT(v))
+		} else {
+			b.WriteString(r.Fingerprint(v))
+		}
+		last = ve
+		i = ve - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// fieldValue finds the value after a field name ending at j: an optional
+// closing quote, a separator (: or = or their %-encodings), and a quoted
+// value (up to its closing quote, or the end of s when it was cut) or an
+// unquoted one (a run of token characters). A quoted name takes only a
+// quoted value (a number or null is no secret); "code" takes ": value" only
+// when quoted, so prose like "status code: 400" stays.
+func fieldValue(s string, j int, name string) (int, int, bool) {
+	k := j
+	keyQuote := quoteAt(s, k)
+	k += len(keyQuote)
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+		k++
+	}
+	sep := ""
+	switch {
+	case k < len(s) && (s[k] == ':' || s[k] == '='):
+		sep = s[k : k+1]
+	case len(s)-k >= 3 && (strings.EqualFold(s[k:k+3], "%3A") || strings.EqualFold(s[k:k+3], "%3D")):
+		sep = s[k : k+3]
+	default:
+		return 0, 0, false
+	}
+	k += len(sep)
+	if sep[0] == ':' && keyQuote == "" && name == "code" {
+		return 0, 0, false
+	}
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t') {
+		k++
+	}
+	q := quoteAt(s, k)
+	if q == "" {
+		if keyQuote != "" && keyQuote != "'" {
+			return 0, 0, false
+		}
+		// A quote inside the run (not at its end) belongs to the value.
+		e := k
+		for e < len(s) {
+			switch {
+			case strings.HasPrefix(s[e:], `\"`) && endsValue(s, e+2):
+			case isTokenByte(s[e]):
+				e++
+				continue
+			case (s[e] == '"' || s[e] == '\'') && e+1 < len(s) && isTokenByte(s[e+1]):
+				e++
+				continue
+			}
+			break
+		}
+		if e == k || alreadyRedacted(s[k:e]) || (name == "code" && !looksLikeCode(s[k:e])) {
+			return 0, 0, false
+		}
+		return k, e, true
+	}
+	vs := k + len(q)
+	ve := closingQuote(s, vs, q)
+	if ve == vs || alreadyRedacted(s[vs:ve]) || (name == "code" && !looksLikeCode(s[vs:ve])) {
+		return 0, 0, false
+	}
+	return vs, ve, true
+}
+
+// closingQuote finds where a value opened by quote q ends: at a q that is
+// not backslash-escaped and is followed by what can follow a value (a
+// separator, a bracket, a quote, space or the end), or at the end of s when
+// the value was cut.
+func closingQuote(s string, i int, q string) int {
+	for i < len(s) {
+		if q == `"` && s[i] == '\\' {
+			i += 2
+			continue
+		}
+		if strings.HasPrefix(s[i:], q) || (len(q) > 1 && len(s)-i >= len(q) && strings.EqualFold(s[i:i+len(q)], q)) {
+			if endsValue(s, i+len(q)) {
+				return i
+			}
+		}
+		i++
+	}
+	return len(s)
+}
+
+func endsValue(s string, i int) bool {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	if i >= len(s) {
+		return true
+	}
+	return strings.IndexByte(",}]);&<>\"'\\\r\n", s[i]) >= 0
+}
+
+// looksLikeCode tells an authorization or device code from an
+// OperationOutcome issue code or an error word ("invalid", "not-found"):
+// a code to redact has a digit, an upper-case letter or other punctuation,
+// or is longer than 20 characters.
+func looksLikeCode(v string) bool {
+	if len(v) > 20 {
+		return true
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z') && c != '-' && c != '_' {
+			return true
+		}
+	}
+	return false
+}
+
+func alreadyRedacted(v string) bool {
+	return strings.HasPrefix(v, "[redacted") || strings.HasPrefix(v, "[base64 of") || strings.HasPrefix(v, "[signature redacted")
+}
+
+// unescapings are the decoded forms of a value found escaped in text.
+func unescapings(v string) []string {
+	var out []string
+	var j string
+	if json.Unmarshal([]byte(`"`+v+`"`), &j) == nil && j != v {
+		out = append(out, j)
+	}
+	if h := html.UnescapeString(v); h != v {
+		out = append(out, h)
+	}
+	if u, err := url.QueryUnescape(v); err == nil && u != v {
+		out = append(out, u)
+	}
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+// isTokenByte: what an unquoted secret is made of (base64, base64url, a
+// JWS, percent-encoding, JSON escapes).
+func isTokenByte(c byte) bool {
+	return isWordByte(c) || strings.IndexByte("-.~+/=%\\:", c) >= 0
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// jwsPattern matches three base64url segments; looksLikeJWS checks that the
+// first is a JSON object, so host names and version numbers stay.
+var jwsPattern = regexp.MustCompile(`[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+`)
+
+func looksLikeJWS(m string) bool {
+	head, _, _ := strings.Cut(m, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		raw, err = base64.RawURLEncoding.DecodeString(head[:len(head)/4*4])
+		if err != nil {
+			return false
+		}
+	}
+	return strings.HasPrefix(strings.TrimLeft(string(raw), " \t\r\n"), "{")
+}
+
+// authPattern matches credentials written out: "Bearer xyz", "Basic xyz".
+var authPattern = regexp.MustCompile(`((?i:bearer|basic)\s+)([A-Za-z0-9\-._~+/]{12,}=*)`)

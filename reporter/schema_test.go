@@ -57,7 +57,7 @@ func schemaRichSample() *Report {
 		RequestBody: "grant_type=client_credentials", Status: 400,
 		ResponseHeaders: []Header{{Name: "WWW-Authenticate", Value: `Basic realm="x"`}},
 		ResponseBody:    `{"error":"invalid_client","error_description":"</pre><script>alert(1)</script>"}`,
-		DurationMs:      21.5, Assertion: &JWT{Header: map[string]any{"alg": "RS384", "kid": "k1"},
+		DurationMs:      21.5, At: start.Add(time.Second), Assertion: &JWT{Header: map[string]any{"alg": "RS384", "kid": "k1"},
 			Claims: map[string]any{"iss": "c", "exp": 1773480713, "aud": []any{token}}},
 		Curl: "curl -sS -i -X POST '" + token + "'"}
 	noAnswer := Exchange{Label: "token request", Method: "POST", URL: token, Error: "connection refused", DurationMs: 3000,
