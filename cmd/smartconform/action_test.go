@@ -336,7 +336,7 @@ func TestActionRunStepScript(t *testing.T) {
 				if got["verdict"] != "non-conformant" || got["failed"] != "1" {
 					t.Errorf("outputs %v", got)
 				}
-				for _, want := range []string{"smartconform: non-conformant — 3 targets", "| **all targets** |", "| Target | Verdict |", "tenant ", "ASYM-EXP-01"} {
+				for _, want := range []string{`smartconform: non\-conformant \(1 non\-conformant\, 2 conformant of 3 targets\)`, "| **All** |", "| Target | Verdict |", "| tenant ", "ASYM-EXP-01"} {
 					if !strings.Contains(string(summary), want) {
 						t.Errorf("job summary lacks %q:\n%s", want, summary)
 					}

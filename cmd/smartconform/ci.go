@@ -16,13 +16,14 @@ func inGitHubActions() bool { return os.Getenv("GITHUB_ACTIONS") == "true" }
 // 10 errors and 10 warnings per step anyway; the reports hold the rest).
 const maxAnnotations = 20
 
-// writeAnnotations prints GitHub workflow commands for the report's
-// failures and errors (::error) and warnings (::warning), titled with the
-// case ID (and the target, in a run over several), so that they show on
-// the run's page and the pull request.
+// writeAnnotations prints GitHub workflow commands for the failures and
+// errors (::error) and warnings (::warning) of one target of a run over
+// several, titled with the case ID and the target, at most maxAnnotations
+// per target. A run over one target uses reporter.WriteAnnotations, whose
+// titles name no target.
 //
-// TODO(integrator): reporter.WriteAnnotations is planned on the
-// reporter-trust branch; once it lands, call it here instead.
+// TODO(integrator): if reporter.WriteAnnotations learns to name the target
+// (and to cap), call it here too.
 func writeAnnotations(w io.Writer, rep *reporter.Report, target, failOn string) {
 	n := 0
 	for _, c := range rep.ByAttention() {

@@ -151,7 +151,9 @@ func (cw *combinedWriter) record(rep *reporter.Report, rel string) error {
 // shard.json, and returns the combined summary.
 func (cw *combinedWriter) finish(durationMs float64, failOn string, man *shardManifest) (*reporter.Combined, error) {
 	c := reporter.Combine(cw.stubs, cw.dirs, durationMs)
-	c.Summary = combinedSummary(cw.stubs, c.Summary, failOn)
+	if c.FailOn == "" {
+		c.FailOn = failOn
+	}
 	if c.Tool.Name == "" {
 		c.Tool = reporter.Tool{Name: "smartconform", Version: version}
 	}
@@ -195,42 +197,6 @@ func (cw *combinedWriter) finish(durationMs float64, failOn string, man *shardMa
 	return c, nil
 }
 
-// combinedSummary adds to reporter.Combine's counts the verdict word of the
-// one verdict model (report-only included), the severity counts, and why.
-func combinedSummary(stubs []*reporter.Report, s reporter.Summary, failOn string) reporter.Summary {
-	var nonConf, incomplete, reportOnly int
-	s.Severity = reporter.SeverityCounts{}
-	for _, r := range stubs {
-		switch r.Summary.Verdict {
-		case reporter.VerdictNonConformant:
-			nonConf++
-		case reporter.VerdictIncomplete:
-			incomplete++
-		case reporter.VerdictReportOnly:
-			reportOnly++
-		}
-		sv := r.Summary.Severity
-		s.Severity.Critical += sv.Critical
-		s.Severity.High += sv.High
-		s.Severity.Medium += sv.Medium
-		s.Severity.Low += sv.Low
-	}
-	n := len(stubs)
-	switch {
-	case incomplete > 0:
-		s.Verdict, s.ExitCode = reporter.VerdictIncomplete, exitIncomplete
-	case nonConf > 0:
-		s.Verdict, s.ExitCode = reporter.VerdictNonConformant, exitFailed
-	case reportOnly > 0:
-		s.Verdict, s.ExitCode = reporter.VerdictReportOnly, exitOK
-	default:
-		s.Verdict, s.ExitCode = reporter.VerdictConformant, exitOK
-	}
-	s.Headline = fmt.Sprintf("%s (%d targets: %d conformant, %d non-conformant, %d incomplete, %d report-only)", s.Verdict, n, n-nonConf-incomplete-reportOnly, nonConf, incomplete, reportOnly)
-	s.Why = fmt.Sprintf("The worst of %d targets under --fail-on %s: %d non-conformant, %d incomplete, %d report-only.", n, failOn, nonConf, incomplete, reportOnly)
-	return s
-}
-
 // closeCombined prints the end of a run over several targets (or a merge)
 // and writes the job summary; it returns the exit code.
 func closeCombined(c *reporter.Combined, cw *combinedWriter, out, failOn string, stdout, stderr io.Writer) int {
@@ -241,41 +207,23 @@ func closeCombined(c *reporter.Combined, cw *combinedWriter, out, failOn string,
 	}
 	cw.abort()
 	fmt.Fprintf(stdout, "\nReports: %s, one directory per target under %s\n", filepath.Join(out, "{index.html,summary.json,junit.xml}"), filepath.Join(out, "targets"))
-	fmt.Fprintf(stdout, "targets: %s\n", c.Summary.Headline)
-	reporter.WriteClosing(stdout, &reporter.Report{Summary: c.Summary, Run: reporter.RunInfo{FailOn: failOn}})
+	reporter.WriteCombinedClosing(stdout, c)
 	return c.Summary.ExitCode
 }
 
-// maxTableRows caps the job summary's table of targets.
-const maxTableRows = 1000
-
 // appendCombinedStepSummary writes the job summary of a run over several
-// targets, failed or green: the overall verdict, one table row per target,
-// then the details of the first failing targets.
+// targets, failed or green: the overall verdict and one table row per
+// target (reporter.WriteCombinedMarkdown), then the details of the first
+// failing targets.
 func appendCombinedStepSummary(path string, c *reporter.Combined, cw *combinedWriter) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	s := c.Summary
-	icon := map[string]string{reporter.VerdictConformant: "✅", reporter.VerdictNonConformant: "❌", reporter.VerdictIncomplete: "⚠️", reporter.VerdictReportOnly: "📝"}[s.Verdict]
-	fmt.Fprintf(f, "## %s smartconform: %s — %d targets\n\n", icon, s.Verdict, len(c.Targets))
-	fmt.Fprintf(f, "exit code **%d** · fail-on `%s` · %s\n\n", s.ExitCode, cw.failOn(), mdEscape(s.Headline))
-	fmt.Fprintln(f, "| | Passed | Warned | Failed | Errors | Not run | Skipped | Waived | Total |")
-	fmt.Fprintln(f, "|---|---|---|---|---|---|---|---|---|")
-	fmt.Fprintf(f, "| **all targets** | %d | %d | %d | %d | %d | %d | %d | %d |\n\n", s.Passed, s.Warned, s.Failed, s.Errors, s.NotRun, s.Skipped, s.Waived, s.Total)
-	fmt.Fprintln(f, "| Target | Verdict | Passed | Warned | Failed | Errors | Skipped | Report |")
-	fmt.Fprintln(f, "|---|---|---|---|---|---|---|---|")
-	for i, t := range c.Targets {
-		if i == maxTableRows {
-			fmt.Fprintf(f, "\n%d more targets: see summary.json.\n", len(c.Targets)-i)
-			break
-		}
-		ts := t.Summary
-		fmt.Fprintf(f, "| %s | %s | %d | %d | %d | %d | %d | `%s` |\n", mdEscape(t.Name), ts.Verdict, ts.Passed, ts.Warned, ts.Failed, ts.Errors, ts.Skipped+ts.NotRun+ts.Waived, mdEscape(filepath.ToSlash(filepath.Join(t.Dir, "report.html"))))
+	if err := reporter.WriteCombinedMarkdown(f, c, ""); err != nil {
+		return err
 	}
-	fmt.Fprintln(f)
 	if cw.detailed > 0 {
 		if _, err := cw.details.Seek(0, io.SeekStart); err != nil {
 			return err
@@ -285,15 +233,6 @@ func appendCombinedStepSummary(path string, c *reporter.Combined, cw *combinedWr
 		}
 	}
 	return nil
-}
-
-func (cw *combinedWriter) failOn() string {
-	for _, s := range cw.stubs {
-		if s.Run.FailOn != "" {
-			return s.Run.FailOn
-		}
-	}
-	return "must"
 }
 
 // mdEscape keeps a table cell a cell: no pipe, no newline, no HTML.

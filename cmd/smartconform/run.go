@@ -339,7 +339,9 @@ func runOne(ctx context.Context, target *config.Target, o engine.Options, p *pla
 		}
 	}
 	if inGitHubActions() {
-		writeAnnotations(stdout, rep, "", f.failOn)
+		if err := reporter.WriteAnnotations(stdout, rep); err != nil {
+			fmt.Fprintf(stderr, "smartconform run: annotations: %v\n", err)
+		}
 	}
 	printDetails(stdout, rep, con.opts, con.collapsedReason())
 	fmt.Fprintf(stdout, "\nReports: %s\n", filepath.Join(f.out, "{junit.xml,report.html,report.json}"))
