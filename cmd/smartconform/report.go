@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -189,6 +190,8 @@ exactly once.`,
 	return withEnvHelp(cmd)
 }
 
+var targetDirRE = regexp.MustCompile(`^targets/[a-z0-9]+(-[a-z0-9]+)*$`)
+
 type mergedTarget struct {
 	shardTarget
 	from string // the shard directory
@@ -223,6 +226,11 @@ func cmdMerge(out string, dirs []string, stdout, stderr io.Writer) int {
 		}
 		seen[m.Shard] = d
 		for _, t := range m.Targets {
+			// A directory a run names (targets/<slug>): never a path that
+			// would read or write outside the shard or --out.
+			if !targetDirRE.MatchString(filepath.ToSlash(t.Dir)) {
+				return fail("%s/shard.json: target %d has directory %q, not targets/<name>", d, t.Index, t.Dir)
+			}
 			all = append(all, mergedTarget{t, d})
 		}
 		var c reporter.Combined

@@ -440,7 +440,7 @@ func slugify(name string) string {
 		s = "target"
 	}
 	if len(s) > 60 {
-		s = s[:60]
+		s = strings.TrimRight(s[:60], "-")
 	}
 	return s
 }

@@ -159,3 +159,29 @@ func firstDiff(a, b string) string {
 	}
 	return fmt.Sprintf("lengths %d %d", len(a), len(b))
 }
+
+// A shard.json naming a directory outside targets/ is refused: merge
+// never reads or writes outside the shards and --out.
+func TestMergeRefusesADirectoryOutsideTargets(t *testing.T) {
+	dir := t.TempDir()
+	man := `{"shard":1,"of":1,"totalTargets":1,"failOn":"must","targets":[{"index":0,"name":"x","dir":"../../etc"}]}`
+	os.WriteFile(filepath.Join(dir, "shard.json"), []byte(man), 0o600)
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, errs := runCLI(t, "report", "merge", "--out", out, dir); code != exitUsage || !strings.Contains(errs, "not targets/<name>") {
+		t.Errorf("exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("merge wrote anyway")
+	}
+}
+
+func TestTargetDirsAreWhatMergeAccepts(t *testing.T) {
+	for _, name := range []string{"Acme t001", "", "ÄÖÜ", strings.Repeat("ab ", 40), "x/../../y", "tenant 1", "tenant-1", "tenant 1"} {
+		slug := slugify(name)
+		for _, dir := range []string{"targets/" + slug, fmt.Sprintf("targets/%s-%d", slug, 7)} {
+			if !targetDirRE.MatchString(dir) {
+				t.Errorf("%q gives %q, which merge refuses", name, dir)
+			}
+		}
+	}
+}
