@@ -124,7 +124,7 @@ type plan struct {
 
 // validate checks every flag, the filter, the configuration and the output
 // path, and starts nothing. Its error is a usage error (exit 2).
-func validate(f *runFlags, stderr io.Writer) (*plan, error) {
+func validate(f *runFlags) (*plan, error) {
 	p := &plan{f: f, reference: f.cfgPath == ""}
 	switch f.profile {
 	case "smart-v2", "smart-v1", "oauth":
@@ -242,7 +242,7 @@ func checkOutDir(dir string) error {
 }
 
 func cmdRun(f *runFlags, stdout, stderr io.Writer) int {
-	p, err := validate(f, stderr)
+	p, err := validate(f)
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
