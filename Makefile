@@ -92,6 +92,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzJudgeResponse$$' -fuzztime=$(FUZZTIME) ./suites/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeCompact$$' -fuzztime=$(FUZZTIME) ./fixtures/
 
-## bench: the speed and memory figures of the README's performance section (measurements, never timed tests)
+## bench: the speed and memory figures of the README's performance section (measurements, never timed tests);
+## (f) and (g) test 1000 tenants and take several minutes (BENCH_TENANTS=50 for a smoke run)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 20m ./cmd/smartconform/ | grep -E '^bench \(|^Benchmark|^ok|FAIL'
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 45m ./cmd/smartconform/ | grep -E '^bench \(|^Benchmark|^ok|FAIL'

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,7 +108,7 @@ func TestCompositeActionShape(t *testing.T) {
 	if a.Name == "" || a.Description == "" || a.Runs.Using != "composite" {
 		t.Fatalf("name %q, description %q, runs.using %q", a.Name, a.Description, a.Runs.Using)
 	}
-	for _, in := range []string{"config", "label-filter", "strict", "fail-on", "output-dir", "version"} {
+	for _, in := range []string{"config", "label-filter", "focus", "profile", "shard", "strict", "fail-on", "output-dir", "version"} {
 		if _, ok := a.Inputs[in]; !ok {
 			t.Errorf("input %q is missing", in)
 		} else if a.Inputs[in].Required || a.Inputs[in].Description == "" {
@@ -172,10 +173,10 @@ func TestCompositeActionShape(t *testing.T) {
 	checkPinned(t, actionPath, raw)
 
 	// The flags the action passes exist in the CLI.
-	_, _, help := runCLI(t, "run", "-h")
-	for _, flag := range []string{"-config", "-label-filter", "-strict", "-fail-on", "-waivers", "-out"} {
-		if !strings.Contains(runStep.Run, "-"+flag) {
-			t.Errorf("the run step does not pass -%s", flag)
+	_, help, _ := runCLI(t, "help", "run")
+	for _, flag := range []string{"--config", "--label-filter", "--strict", "--fail-on", "--waivers", "--out", "--profile", "--focus"} {
+		if !strings.Contains(runStep.Run, flag) {
+			t.Errorf("the run step does not pass %s", flag)
 		}
 		if !strings.Contains(help, "  "+flag) {
 			t.Errorf("smartconform run has no %s flag, which the action passes", flag)
@@ -258,22 +259,27 @@ func TestActionRunStepScript(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	multi := startTenants(t, 3, map[int][]string{1: {"accept-expired"}})
 	for _, tc := range []struct {
-		name, failOn, labels string
-		wantExit             string
+		name, failOn, labels, config, focus string
+		wantExit                            string
 	}{
-		{"reference server", "must", "", "0"},
-		{"label filter", "never", "area:discovery", "0"},
-		{"bad fail-on", "sometimes", "", "2"},
+		{"reference server", "must", "", "", "", "0"},
+		{"label filter", "never", "area:discovery", "", "", "0"},
+		{"focus", "must", "", "", `\[DISC-` + "\n" + `\[TRESP-01\]`, "0"},
+		{"bad fail-on", "sometimes", "", "", "", "2"},
+		{"several targets", "must", "", multi, "", "1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			work := t.TempDir()
 			outFile := filepath.Join(work, "github_output")
+			summaryFile := filepath.Join(work, "summary.md")
 			cmd := exec.Command(bash, "--noprofile", "--norc", "-eo", "pipefail", script)
 			cmd.Dir = work
 			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-				"GITHUB_OUTPUT="+outFile, "GITHUB_STEP_SUMMARY="+filepath.Join(work, "summary.md"),
-				"SC_CONFIG=", "SC_LABEL_FILTER="+tc.labels, "SC_STRICT=false", "SC_FAIL_ON="+tc.failOn,
+				"GITHUB_OUTPUT="+outFile, "GITHUB_STEP_SUMMARY="+summaryFile, "GITHUB_ACTIONS=true",
+				"SC_CONFIG="+tc.config, "SC_LABEL_FILTER="+tc.labels, "SC_STRICT=false", "SC_FAIL_ON="+tc.failOn,
+				"SC_FOCUS="+tc.focus, "SC_PROFILE=smart-v2", "SC_SHARD=",
 				"SC_WAIVERS=", "SC_OUT=out dir")
 			var stdout bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stdout
@@ -305,9 +311,50 @@ func TestActionRunStepScript(t *testing.T) {
 				}
 				return
 			}
+			summary, _ := os.ReadFile(summaryFile)
+			if tc.config != "" {
+				// Several targets: the outputs add up summary.json's targets,
+				// the job summary has the overall table, and each failure
+				// is an annotation titled with its case ID.
+				var c reporter.Combined
+				raw, err := os.ReadFile(filepath.Join(work, "out dir", "summary.json"))
+				if err != nil || json.Unmarshal(raw, &c) != nil {
+					t.Fatalf("summary.json: %v", err)
+				}
+				var sum reporter.Summary
+				for _, tr := range c.Targets {
+					sum.Passed += tr.Summary.Passed
+					sum.Failed += tr.Summary.Failed
+					sum.Skipped += tr.Summary.Skipped
+					sum.Total += tr.Summary.Total
+				}
+				for k, v := range map[string]int{"passed": sum.Passed, "failed": sum.Failed, "skipped": sum.Skipped, "total": sum.Total} {
+					if got[k] != strconv.Itoa(v) {
+						t.Errorf("output %s=%q, the targets add up to %d", k, got[k], v)
+					}
+				}
+				if got["verdict"] != "non-conformant" || got["failed"] != "1" {
+					t.Errorf("outputs %v", got)
+				}
+				for _, want := range []string{`smartconform: non\-conformant \(1 non\-conformant\, 2 conformant of 3 targets\)`, "| **All** |", "| Target | Verdict |", "| tenant ", "ASYM-EXP-01"} {
+					if !strings.Contains(string(summary), want) {
+						t.Errorf("job summary lacks %q:\n%s", want, summary)
+					}
+				}
+				if !strings.Contains(stdout.String(), "::error title=ASYM-EXP-01 (tenant ") {
+					t.Errorf("no annotation for the failure:\n%s", stdout.String())
+				}
+				return
+			}
+			if !strings.Contains(string(summary), "smartconform: conformant") {
+				t.Errorf("a green run leaves no job summary saying so:\n%s", summary)
+			}
 			rep, err := reporter.ReadJSON(filepath.Join(work, "out dir", "report.json"))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.focus != "" && (len(rep.Cases) == 0 || slices.ContainsFunc(rep.Cases, func(c reporter.Case) bool { return !strings.HasPrefix(c.ID, "DISC-") && c.ID != "TRESP-01" })) {
+				t.Errorf("the focus input did not reach smartconform: %d cases", len(rep.Cases))
 			}
 			s := rep.Summary
 			want := map[string]string{"verdict": s.Verdict, "passed": strconv.Itoa(s.Passed), "failed": strconv.Itoa(s.Failed),

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/smartconform/smartconform/suites/engine"
 )
 
@@ -30,26 +32,43 @@ type listedCase struct {
 	Profiles map[string]string `json:"profiles,omitempty"`
 }
 
-func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("list", stderr)
-	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
-	asMarkdown := fs.Bool("markdown", false, "print the catalogue as the Markdown table the README carries")
-	labels := fs.String("label-filter", "", "list only the cases this label filter selects")
-	profile := fs.String("profile", "", "show levels and level: labels as this profile judges them (smart-v2, smart-v1, oauth); default: the declared levels")
-	var focus listFlag
-	fs.Var(&focus, "focus", "list only cases whose ID or title matches (repeatable)")
-	if code, ok := parse(fs, args); !ok {
-		return code
+func newListCmd(stdout, stderr io.Writer) *cobra.Command {
+	var asJSON, asMarkdown bool
+	var labels, profile string
+	var focus []string
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List the case catalogue",
+		Long:  "List the cases (ID, level, title, spec references), all or those a label filter and focus select, as a table, JSON or the README's Markdown.",
+		Example: `  smartconform list
+  smartconform list --label-filter 'area:discovery || negative'
+  smartconform list --json --focus '^ASYM-'
+  smartconform list --profile oauth --label-filter level:must   # levels as the oauth profile judges them`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return code(cmdList(asJSON, asMarkdown, labels, profile, focus, stdout, stderr))
+		},
 	}
-	switch *profile {
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalogue as JSON")
+	cmd.Flags().BoolVar(&asMarkdown, "markdown", false, "print the catalogue as the Markdown table the README carries")
+	cmd.Flags().StringVar(&labels, "label-filter", "", "list only the cases this label filter selects")
+	cmd.Flags().StringArrayVar(&focus, "focus", nil, "list only cases whose ID or title matches (repeatable)")
+	cmd.Flags().StringVar(&profile, "profile", "", "show levels and level: labels as this profile judges them (smart-v2, smart-v1, oauth); default: the declared levels")
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeValues(engine.ProfileSMARTv2, engine.ProfileSMARTv1, engine.ProfileOAuth))
+	return withEnvHelp(cmd)
+}
+
+func cmdList(asJSONFlag, asMarkdownFlag bool, labels, profile string, focus []string, stdout, stderr io.Writer) int {
+	asJSON, asMarkdown := &asJSONFlag, &asMarkdownFlag
+	switch profile {
 	case "", engine.ProfileSMARTv2, engine.ProfileSMARTv1, engine.ProfileOAuth:
 	default:
-		fmt.Fprintf(stderr, "smartconform list: --profile must be smart-v2, smart-v1 or oauth (got %q)\n", *profile)
+		fmt.Fprintf(stderr, "smartconform list: --profile must be smart-v2, smart-v1 or oauth (got %q)\nsee 'smartconform help list'\n", profile)
 		return exitUsage
 	}
-	cat, err := engine.Select(engine.Options{LabelFilter: *labels, Focus: focus, Profile: *profile})
+	cat, err := engine.Select(engine.Options{LabelFilter: labels, Focus: focus, Profile: profile})
 	if err != nil {
-		fmt.Fprintf(stderr, "smartconform list: %v\n", err)
+		fmt.Fprintf(stderr, "smartconform list: %s\nsee 'smartconform help list'\n", oneLine(stripANSI(err.Error())))
 		return exitUsage
 	}
 	var out []listedCase

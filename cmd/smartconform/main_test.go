@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	if os.Getenv("SMARTCONFORM_BENCH_TENANTS") != "" {
+		serveTenantsChild() // bench (f), (g): the tenants in a process of their own
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
@@ -32,11 +35,28 @@ func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 // → the cases that failed. A fault is detected when its target cases fail
 // (its SHOULD-level cases warn); a false failure is a case that does not
 // pass against the conformant server.
-func cmdMutants(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("mutants", stderr)
-	if code, ok := parse(fs, args); !ok {
-		return code
-	}
+func newMutantsCmd(stdout, stderr io.Writer) *cobra.Command {
+	return withEnvHelp(&cobra.Command{
+		Use:   "mutants",
+		Short: "Run the suite against every fault of the reference server",
+		Long: `Run the whole suite against the conformant reference server, then against
+each of its faults, and print the detection matrix: each fault → the cases
+that failed. A fault is detected when exactly its target cases fail (its
+SHOULD-level cases warn). Progress (one line per fault as it finishes) goes
+to stderr; the matrix and the closing "detection:" line to stdout. Exit 0
+when every fault is detected with no false failure and no side effect.`,
+		Example: "  smartconform mutants",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return code(cmdMutants(stdout, stderr))
+		},
+	})
+}
+
+func cmdMutants(stdout, stderr io.Writer) int {
+	start := time.Now()
+	names := refserver.FaultNames()
+	fmt.Fprintf(stderr, "mutants: the conformant server, then %d faults\n", len(names))
 	base, err := runReference(false)
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform mutants: %v\n", err)
@@ -57,9 +77,10 @@ func cmdMutants(args []string, stdout, stderr io.Writer) int {
 		none = strings.Join(falseFailures, ", ")
 	}
 	fmt.Fprintf(tw, "(conformant server)\t-\t%s\t-\n", none)
+	fmt.Fprintf(stderr, "[%*d/%d] %-34s %d false failures (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), 0, len(names), "(conformant server)", len(falseFailures), time.Since(start).Round(10*time.Millisecond), time.Since(start).Round(time.Second))
 	detected, stray := 0, 0
-	names := refserver.FaultNames()
-	for _, name := range names {
+	for k, name := range names {
+		t0 := time.Now()
 		f := refserver.Faults[name]
 		rep, err := runReference(false, name)
 		if err != nil {
@@ -110,6 +131,14 @@ func cmdMutants(args []string, stdout, stderr io.Writer) int {
 			otherText = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, mark, cases, otherText)
+		note := "detected"
+		if !ok {
+			note = "NOT DETECTED"
+		}
+		if len(other) > 0 {
+			note += ", side effects: " + otherText
+		}
+		fmt.Fprintf(stderr, "[%*d/%d] %-34s %s (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), k+1, len(names), name, note, time.Since(t0).Round(10*time.Millisecond), time.Since(start).Round(time.Second))
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\ndetection: %d/%d faults detected, %d false failures on the conformant server, %d faults with unexpected side effects\n",

@@ -9,44 +9,65 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/suites/config"
 )
 
-func cmdServe(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("serve", stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address (HOST:PORT; port 0 picks a free one)")
-	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated self-signed certificate (its CA file is written with --write-config)")
-	writeCfg := fs.String("write-config", "", "write a ready-to-use target configuration (and key, secret and CA files beside it) for 'smartconform run --config'")
-	latency := fs.Duration("latency", 0, "delay each answer by this long (e.g. 100ms), to measure remote conditions on one machine")
-	clockOffset := fs.Duration("clock-offset", 0, "run the server's clock this far ahead (e.g. 3m; negative: behind), in its Date headers and its exp/nbf/iat checks; not a fault: every verdict must stay")
-	var faults listFlag
-	fs.Var(&faults, "fault", "switch on a fault (repeatable): "+strings.Join(refserver.FaultNames(), ", "))
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: smartconform serve [flags]\n\nRuns the reference SMART Backend Services authorization server.\n\nFlags:\n")
-		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nFaults:\n")
-		names := refserver.FaultNames()
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(stderr, "  %-34s %s\n", n, refserver.Faults[n].Description)
-		}
+func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
+	var addr, writeCfg string
+	var useTLS bool
+	var latency, clockOffset time.Duration
+	var faults []string
+	var b strings.Builder
+	names := refserver.FaultNames()
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-34s %s\n", n, refserver.Faults[n].Description)
 	}
-	if code, ok := parse(fs, args); !ok {
-		return code
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Run the reference authorization server",
+		Long:  "Runs the reference SMART Backend Services authorization server, conformant or with faults switched on, until interrupted.\n\nFaults:\n" + b.String(),
+		Example: `  smartconform serve --addr 127.0.0.1:8080 --write-config ref.yaml
+  smartconform serve --tls --fault accept-expired --write-config faulty.yaml   # then: smartconform run --config faulty.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return code(cmdServe(addr, useTLS, writeCfg, latency, clockOffset, faults, stdout, stderr))
+		},
 	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (HOST:PORT; port 0 picks a free one)")
+	cmd.Flags().BoolVar(&useTLS, "tls", false, "serve HTTPS with a generated self-signed certificate (its CA file is written with --write-config)")
+	cmd.Flags().StringVar(&writeCfg, "write-config", "", "write a ready-to-use target configuration (and key, secret and CA files beside it) for 'smartconform run --config'")
+	cmd.Flags().DurationVar(&latency, "latency", 0, "delay each answer by this long (e.g. 100ms), to measure remote conditions on one machine")
+	cmd.Flags().StringArrayVar(&faults, "fault", nil, "switch on a fault (repeatable; listed above)")
+	cmd.Flags().DurationVar(&clockOffset, "clock-offset", 0, "run the server's clock this far ahead (e.g. 3m; negative: behind), in its Date headers and its exp/nbf/iat checks; not a fault: every verdict must stay")
+	_ = cmd.RegisterFlagCompletionFunc("fault", completeValues(refserver.FaultNames()...))
+	return withEnvHelp(cmd)
+}
+
+func cmdServe(addrV string, useTLSV bool, writeCfgV string, latencyV, clockOffset time.Duration, faults []string, stdout, stderr io.Writer) int {
+	addr, useTLS, writeCfg, latency := &addrV, &useTLSV, &writeCfgV, &latencyV
 	fset, err := refserver.ParseFaults(faults)
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: --fault: %v\n", err)
 		return exitUsage
+	}
+	if *writeCfg != "" {
+		if err := checkOutDir(filepath.Dir(*writeCfg)); err != nil {
+			fmt.Fprintf(stderr, "smartconform serve: --write-config: %v\nsee 'smartconform help serve'\n", err)
+			return exitUsage
+		}
 	}
 	creds, err := refserver.NewCredentials()
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitIncomplete
 	}
-	srv, err := refserver.Start(refserver.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency, ClockOffset: *clockOffset})
+	srv, err := refserver.Start(refserver.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency, ClockOffset: clockOffset})
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitUsage

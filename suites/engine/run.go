@@ -43,14 +43,28 @@ type Options struct {
 	FailOn string
 	// Waivers turn the failures they cover into waived, until they expire.
 	Waivers []reporter.Waiver
-	// Progress receives one line per finished case; nil: none.
+	// Progress receives one line per finished case, in catalogue order;
+	// nil: none. CaseFinished is the alternative that reports each case as
+	// it finishes.
 	Progress io.Writer
-	Color    bool
+	// CaseStarted and CaseFinished, when set, are called from the worker
+	// pool as each case of target number target (its index in RunTargets'
+	// list) starts and as its record completes (waivers applied), in the
+	// order cases finish, not catalogue order. They may be called
+	// concurrently.
+	CaseStarted  func(target int, m Meta)
+	CaseFinished func(target int, c reporter.Case)
+	Color        bool
 	// GinkgoOutput receives Ginkgo's own reporter (verbose mode); nil: discarded.
 	GinkgoOutput io.Writer
 	// Reference and Faults stamp a run against the embedded reference server.
 	Reference bool
 	Faults    []string
+
+	// Per target, set by RunTargetsFunc (kept here, not in env, so that
+	// env.go stays as it is): the target's index and when its pool started.
+	index int
+	start *time.Time // a pointer: judge copies Options while the pool sets it
 }
 
 // UsageError is a mistake in how the run was asked for (exit code 2).
@@ -166,21 +180,38 @@ const DefaultParallelTargets = 8
 // most o.ParallelTargets targets executing at once; Ginkgo then judges the
 // targets one after another, in order, each as soon as its cases finish.
 func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error) {
+	reps := make([]*reporter.Report, len(targets))
+	err := RunTargetsFunc(targets, o, func(i int, rep *reporter.Report) error {
+		reps[i] = rep
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return reps, nil
+}
+
+// RunTargetsFunc is RunTargets handing each target's report to each as soon
+// as the target is judged, in target order, and keeping none: memory stays
+// flat in the number of targets when each writes the report out and keeps
+// only what it needs. An error from each ends the run (the pools are
+// cancelled) and is returned.
+func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *reporter.Report) error) error {
 	runMu.Lock()
 	defer runMu.Unlock()
 	if len(targets) == 0 {
-		return nil, &UsageError{errors.New("no target")}
+		return &UsageError{errors.New("no target")}
 	}
 	if o.Profile == "" {
 		o.Profile = "smart-v2"
 	}
 	selected, err := selectLocked(o)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	baseIDs := baselineIDs(catalogue)
 	if len(selected) == 0 {
-		return nil, &UsageError{errors.New("the label filter and focus select no case (see `smartconform list`)")}
+		return &UsageError{errors.New("the label filter and focus select no case (see `smartconform list`)")}
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
@@ -200,6 +231,8 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	ctx, cancelAll := context.WithCancel(ctx)
+	defer cancelAll()
 	// Snapshot the bodies: RunSpecs rebuilds the tree (and so bodies)
 	// while the pools run.
 	run := map[string]func(*T){}
@@ -210,6 +243,8 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 	for i, tg := range targets {
 		to := o
 		to.Target = tg
+		to.index = i
+		to.start = new(time.Time)
 		e := &env{opts: to, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, baselineIDs: baseIDs, limiter: newLimiter(o.Rate), done: map[string]chan struct{}{}}
 		e.redactor = reporter.NewRedactor(tg.Secrets()...)
 		e.log.rank = map[string]int{}
@@ -217,7 +252,7 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 			e.log.rank[m.ID] = j
 		}
 		if e.client, err = newHTTPClient(to); err != nil {
-			return nil, &UsageError{fmt.Errorf("target %s: %w", tg.Name, err)}
+			return &UsageError{fmt.Errorf("target %s: %w", tg.Name, err)}
 		}
 		for _, m := range selected {
 			e.done[m.ID] = make(chan struct{})
@@ -251,16 +286,24 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 	defer func() { formatter.ColorableStdOut = saved }()
 	defer func() { current = nil }()
 
-	reps := make([]*reporter.Report, len(envs))
 	for i, e := range envs {
 		if o.Progress != nil && len(envs) > 1 {
 			fmt.Fprintf(o.Progress, "== target %d/%d: %s\n", i+1, len(envs), e.opts.Target.Name)
 		}
-		reps[i] = e.judge(ctx, selected)
+		rep := e.judge(ctx, selected)
 		pools[i].Wait()
-		e.finish(ctx, selected, reps[i])
+		e.finish(ctx, selected, rep)
+		e.client.GetClient().CloseIdleConnections() // no idle connection (and its goroutines) outlives the target
+		envs[i] = nil                               // its records and evidence go with the report
+		if err := each(i, rep); err != nil {
+			cancelAll()
+			for j := i + 1; j < len(pools); j++ {
+				pools[j].Wait()
+			}
+			return err
+		}
 	}
-	return reps, nil
+	return nil
 }
 
 // judge runs Ginkgo over one target: each spec waits for its case's record
@@ -291,14 +334,9 @@ func (e *env) judge(ctx context.Context, selected []Meta) *reporter.Report {
 		if !ok {
 			return // filtered out
 		}
-		c, ok := e.caseResult(m)
+		c, ok := e.judged(m)
 		if !ok {
 			return // interrupted before it finished: added in finish
-		}
-		if len(o.Waivers) > 0 {
-			one := reporter.Report{Cases: []reporter.Case{c}}
-			one.ApplyWaivers(o.Waivers, rep.Run.Start)
-			c = one.Cases[0]
 		}
 		e.results[m.ID] = c
 		n++
@@ -314,6 +352,7 @@ func (e *env) judge(ctx context.Context, selected []Meta) *reporter.Report {
 // selected case is in it, in catalogue order.
 func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report) {
 	o := e.opts
+	rep.Run.Start = *o.start // the pool's start: a later target is not timed from an earlier one's
 	for _, m := range selected {
 		c, ok := e.results[m.ID]
 		if !ok {
@@ -326,6 +365,9 @@ func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report)
 	}
 	if n := e.clockNote(); n != "" {
 		rep.Notes = append(rep.Notes, n)
+	}
+	if rep.Target.TokenEndpoint == "" && e.disc != nil {
+		rep.Target.TokenEndpoint = e.disc.TokenURL // discovered
 	}
 	if e.discErr != nil && o.Target.TokenURL == "" {
 		rep.Notes = append(rep.Notes, "Discovery failed: "+e.discErr.Error()+". Cases that need the token endpoint could not run.")
@@ -358,6 +400,17 @@ func caseFromMeta(m Meta) reporter.Case {
 		c.Refs = append(c.Refs, reporter.Ref{Label: r.Label, URL: r.URL})
 	}
 	return c
+}
+
+// judged is caseResult with the run's waivers applied.
+func (e *env) judged(m Meta) (reporter.Case, bool) {
+	c, ok := e.caseResult(m)
+	if ok && len(e.opts.Waivers) > 0 {
+		one := reporter.Report{Cases: []reporter.Case{c}}
+		one.ApplyWaivers(e.opts.Waivers, *e.opts.start)
+		c = one.Cases[0]
+	}
+	return c, ok
 }
 
 // caseResult turns a case's record into a model case; ok is false when the
@@ -405,6 +458,7 @@ const DefaultConcurrency = 4
 func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]func(*T)) *sync.WaitGroup {
 	jobs := make(chan Meta)
 	var wg sync.WaitGroup
+	*e.opts.start = time.Now()
 	for i := 0; i < e.opts.Concurrency; i++ {
 		wg.Add(1)
 		go func() {
@@ -414,11 +468,19 @@ func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]fun
 				if ctx.Err() != nil {
 					rec = &caseRecord{meta: m, outcome: errored, reason: "not run: the run ended before this case started (" + endReason(ctx) + ")"}
 				} else {
+					if e.opts.CaseStarted != nil {
+						e.opts.CaseStarted(e.opts.index, m)
+					}
 					rec = e.execute(ctx, m, run[m.ID])
 				}
 				e.mu.Lock()
 				e.records[m.ID] = rec
 				e.mu.Unlock()
+				if e.opts.CaseFinished != nil {
+					if c, ok := e.judged(m); ok {
+						e.opts.CaseFinished(e.opts.index, c)
+					}
+				}
 				close(e.done[m.ID])
 			}
 		}()
