@@ -87,32 +87,7 @@ func cmdMutants(stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "smartconform mutants: %s: %v\n", name, err)
 			return exitIncomplete
 		}
-		var failed, warned, other []string
-		ok := true
-		for _, c := range rep.Cases {
-			switch c.Status {
-			case reporter.Failed:
-				failed = append(failed, c.ID)
-			case reporter.Warned:
-				warned = append(warned, c.ID+" (warned)")
-			}
-			want := baseStatus[c.ID]
-			switch {
-			case slices.Contains(f.Targets, c.ID):
-				want = reporter.Failed
-			case slices.Contains(f.Warns, c.ID):
-				want = reporter.Warned
-			case slices.Contains(f.NotRun, c.ID):
-				want = reporter.NotRun
-			}
-			if c.Status != want {
-				if slices.Contains(f.Targets, c.ID) || slices.Contains(f.Warns, c.ID) {
-					ok = false
-				} else {
-					other = append(other, fmt.Sprintf("%s %s→%s", c.ID, baseStatus[c.ID], c.Status))
-				}
-			}
-		}
+		failed, warned, other, ok := judgeFault(f, baseStatus, rep)
 		mark := "yes"
 		if ok {
 			detected++
@@ -147,4 +122,48 @@ func cmdMutants(stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// judgeFault compares a run under fault f with the conformant run: the
+// cases that failed and warned, the changes f does not name (side effects),
+// and whether f is detected.
+func judgeFault(f refserver.Fault, baseStatus map[string]reporter.Status, rep *reporter.Report) (failed, warned, other []string, ok bool) {
+	// A fault is detected only when it names at least one case, and every
+	// case it names is in the catalogue with the status it must have: a
+	// fault that names nothing, or a case that no longer exists, proves
+	// nothing.
+	ok = len(f.Targets)+len(f.Warns) > 0
+	seen := map[string]bool{}
+	for _, c := range rep.Cases {
+		seen[c.ID] = true
+		switch c.Status {
+		case reporter.Failed:
+			failed = append(failed, c.ID)
+		case reporter.Warned:
+			warned = append(warned, c.ID+" (warned)")
+		}
+		want := baseStatus[c.ID]
+		switch {
+		case slices.Contains(f.Targets, c.ID):
+			want = reporter.Failed
+		case slices.Contains(f.Warns, c.ID):
+			want = reporter.Warned
+		case slices.Contains(f.NotRun, c.ID):
+			want = reporter.NotRun
+		}
+		if c.Status != want {
+			if slices.Contains(f.Targets, c.ID) || slices.Contains(f.Warns, c.ID) {
+				ok = false
+			} else {
+				other = append(other, fmt.Sprintf("%s %s→%s", c.ID, baseStatus[c.ID], c.Status))
+			}
+		}
+	}
+	for _, id := range append(append([]string(nil), f.Targets...), f.Warns...) {
+		if !seen[id] {
+			ok = false
+			other = append(other, id+" is not in the catalogue")
+		}
+	}
+	return failed, warned, other, ok
 }
