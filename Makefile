@@ -7,7 +7,7 @@ BIN     := bin/smartconform
 OUT     ?= smartconform-report
 FUZZTIME ?= 20s
 
-.PHONY: all build run test lint imports tools mutants readme clean hostile fuzz bench
+.PHONY: all build run test lint imports tools screenshot mutants readme clean hostile fuzz bench
 
 all: build
 
@@ -74,6 +74,10 @@ mutants: build
 
 clean:
 	rm -rf bin $(OUT)
+
+## screenshot: regenerate the README's report screenshot from a real run (the browser test, headless chromium)
+screenshot: tools
+	SMARTCONFORM_SCREENSHOT=$(CURDIR)/.github/report-screenshot.png $(GO) test -count=1 -run 'TestHTMLReportInABrowser' ./cmd/smartconform/
 
 ## readme: regenerate the README's case table from the catalogue
 readme: build
