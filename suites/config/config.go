@@ -32,6 +32,8 @@ type File struct {
 	Clients Clients    `yaml:"clients,omitempty"`
 	// Targets lists several targets judged in one run (instead of target).
 	Targets []TargetEntry `yaml:"targets,omitempty"`
+	// Launch configures the authorization code flow (launch.go).
+	Launch *LaunchSpec `yaml:"launch,omitempty"`
 }
 
 // TargetEntry is one entry of targets: a target, optionally a template
@@ -132,6 +134,8 @@ type Target struct {
 	BasicEncoded *SecretClient
 	Post         *SecretClient
 	Public       *PublicClient
+	// Launch is the authorization code flow's configuration (nil: none).
+	Launch *Launch
 }
 
 // AsymClient authenticates with private_key_jwt.
@@ -157,7 +161,7 @@ func (t *Target) Secrets() []string {
 			out = append(out, c.Secret)
 		}
 	}
-	return out
+	return append(out, t.Launch.LaunchSecrets()...)
 }
 
 // DefaultRequestTimeout applies when the file sets none.
@@ -253,7 +257,7 @@ func (f *File) ResolveAll(path string, getenv func(string) string) ([]*Target, e
 			if scope == "" {
 				scope = f.Scope
 			}
-			one := File{Version: f.Version, Target: spec, Scope: scope, Clients: clients}
+			one := File{Version: f.Version, Target: spec, Scope: scope, Clients: clients, Launch: f.Launch}
 			t, err := one.Resolve(path, getenv)
 			if err != nil {
 				var ce *Error
@@ -401,6 +405,17 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 			return nil, bad("clients.none.clientId", "is required")
 		}
 		t.Public = &PublicClient{ClientID: p.ClientID}
+	}
+	if f.Launch != nil {
+		l, err := resolveLaunch(f.Launch, rel, getenv)
+		if err != nil {
+			var ce *Error
+			if errors.As(err, &ce) {
+				ce.File = path
+			}
+			return nil, err
+		}
+		t.Launch = l
 	}
 	return t, nil
 }
