@@ -30,10 +30,10 @@ type File struct {
 	Target  TargetSpec `yaml:"target,omitempty"`
 	Scope   string     `yaml:"scope,omitempty"`
 	Clients Clients    `yaml:"clients,omitempty"`
+	// Launch configures the App Launch cases (launch.go).
+	Launch *LaunchSpec `yaml:"launch,omitempty"`
 	// Targets lists several targets judged in one run (instead of target).
 	Targets []TargetEntry `yaml:"targets,omitempty"`
-	// Launch configures the authorization code flow (launch.go).
-	Launch *LaunchSpec `yaml:"launch,omitempty"`
 }
 
 // TargetEntry is one entry of targets: a target, optionally a template
@@ -134,7 +134,7 @@ type Target struct {
 	BasicEncoded *SecretClient
 	Post         *SecretClient
 	Public       *PublicClient
-	// Launch is the authorization code flow's configuration (nil: none).
+	// Launch is the App Launch configuration (launch.go), or nil.
 	Launch *Launch
 }
 
@@ -406,16 +406,9 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 		}
 		t.Public = &PublicClient{ClientID: p.ClientID}
 	}
-	if f.Launch != nil {
-		l, err := resolveLaunch(f.Launch, rel, getenv)
-		if err != nil {
-			var ce *Error
-			if errors.As(err, &ce) {
-				ce.File = path
-			}
-			return nil, err
-		}
-		t.Launch = l
+	var err error
+	if t.Launch, err = resolveLaunch(f.Launch, rel, getenv, bad); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,47 +10,64 @@ import (
 	"time"
 )
 
-// LaunchSpec is the launch: section: how smartconform runs the SMART App
-// Launch authorization code flow against the target. The authorization step
-// (a person logging in and approving) is driven one of three ways (login.driver):
-// browser (a headless Chromium following a login script), interactive (the
-// authorization URL is printed and the code awaited on a loopback redirect
-// URI, RFC 8252 §7.3) or follow (plain HTTP redirects, for sandboxes that
-// approve without a login).
+// LaunchSpec is the launch: section, for the SMART App Launch
+// (authorization_code) cases:
+//
+//	launch:
+//	  redirectUri: http://127.0.0.1/smartconform/callback   # registered for every client below
+//	  redirectUri2: http://127.0.0.1/smartconform/callback2 # optional: a second registered URI
+//	  launchUrl: http://127.0.0.1/smartconform/launch       # optional: the app's EHR launch URL
+//	  launchStartUrl: https://ehr.example/launch/start      # optional: GET ?client_id=… starts an EHR launch
+//	  scope: launch/patient openid fhirUser offline_access patient/*.rs
+//	  publicClientId: my-public-app                         # optional: a public client (PKCE only)
+//	  user:
+//	    username: smart-user
+//	    password: {file: smartconform.launch-user.secret}   # or {env: VARIABLE}; never inline
+//	  login:
+//	    driver: browser            # browser, interactive or follow
+//	    script:                    # browser: rules applied to the pages of the flow
+//	      - match: /auth/authorize|/auth/login
+//	        present: "#username"
+//	        steps:
+//	          - fill: "#username"
+//	            value: {from: username}
+//	          - fill: "#password"
+//	            value: {from: password}
+//	          - click: "#login"
+//	      - match: /auth/consent
+//	        present: "#approve"
+//	        steps:
+//	          - click: "#approve"
+//
+// The confidential clients of the clients: section (client_secret_basic,
+// client_secret_post, private_key_jwt) are expected to be registered for the
+// authorization_code grant with the same redirect URI.
+//
+// The authorization step (a person logging in and approving) is driven one
+// of three ways (login.driver): browser (a headless Chromium following the
+// login script; the navigation to the redirect URI is intercepted, so the
+// redirect URI is never contacted), interactive (the authorization URL is
+// printed and the code awaited on a loopback redirect URI, RFC 8252 §7.3) or
+// follow (plain HTTP redirects, for sandboxes that approve without a login).
 type LaunchSpec struct {
-	// RedirectURI is registered for every launch client. With the browser
-	// and follow drivers it is never contacted: the navigation to it is
-	// intercepted. With interactive it must be http://127.0.0.1:PORT/path.
-	RedirectURI string `yaml:"redirectUri,omitempty"`
+	RedirectURI    string     `yaml:"redirectUri,omitempty"`
+	RedirectURI2   string     `yaml:"redirectUri2,omitempty"`
+	LaunchURL      string     `yaml:"launchUrl,omitempty"`
+	LaunchStartURL string     `yaml:"launchStartUrl,omitempty"`
+	Scope          string     `yaml:"scope,omitempty"`
+	PublicClientID string     `yaml:"publicClientId,omitempty"`
+	User           LaunchUser `yaml:"user,omitempty"`
 	// AuthorizeEndpoint overrides discovery's authorization_endpoint.
 	AuthorizeEndpoint string `yaml:"authorizeEndpoint,omitempty"`
 	// Aud is sent as aud (default: the FHIR base URL).
-	Aud string `yaml:"aud,omitempty"`
-	// Scope requested by the standalone launch (default:
-	// "launch/patient openid fhirUser offline_access patient/*.rs").
-	Scope   string        `yaml:"scope,omitempty"`
-	EHR     *EHRSpec      `yaml:"ehr,omitempty"`
-	Clients LaunchClients `yaml:"clients,omitempty"`
-	Login   LoginSpec     `yaml:"login,omitempty"`
+	Aud   string    `yaml:"aud,omitempty"`
+	Login LoginSpec `yaml:"login,omitempty"`
 }
 
-// EHRSpec says how the harness gets a launch id for an EHR launch: a fixed
-// value the EHR issued (launch), or an EHR page (startUrl) that sends the
-// user agent to the app's launch URL (launchUri, intercepted like the
-// redirect URI) with iss and launch.
-type EHRSpec struct {
-	Launch    string `yaml:"launch,omitempty"`
-	StartURL  string `yaml:"startUrl,omitempty"`
-	LaunchURI string `yaml:"launchUri,omitempty"`
-}
-
-// LaunchClients are the clients registered for the authorization code grant,
-// one per client-authentication method, named as RFC 8414 names them.
-type LaunchClients struct {
-	PrivateKeyJWT     *AsymSpec   `yaml:"private_key_jwt,omitempty"`
-	ClientSecretBasic *SecretSpec `yaml:"client_secret_basic,omitempty"`
-	ClientSecretPost  *SecretSpec `yaml:"client_secret_post,omitempty"`
-	None              *PublicSpec `yaml:"none,omitempty"`
+// LaunchUser is the account the login page accepts.
+type LaunchUser struct {
+	Username string    `yaml:"username,omitempty"`
+	Password SecretRef `yaml:"password,omitempty"`
 }
 
 // LoginSpec chooses and configures the driver of the authorization step.
@@ -59,12 +75,12 @@ type LoginSpec struct {
 	Driver string `yaml:"driver,omitempty"` // browser, interactive or follow
 	// Timeout bounds one whole authorization (default 60s; interactive 5m);
 	// StepTimeout bounds each browser step (default 10s).
-	Timeout     string       `yaml:"timeout,omitempty"`
-	StepTimeout string       `yaml:"stepTimeout,omitempty"`
-	Chromium    string       `yaml:"chromium,omitempty"` // default /usr/bin/chromium
-	Script      []LoginRule  `yaml:"script,omitempty"`
-	MaxHops     int          `yaml:"maxHops,omitempty"` // follow: redirects followed (default 10)
-	Evidence    string       `yaml:"evidenceDir,omitempty"`
+	Timeout     string      `yaml:"timeout,omitempty"`
+	StepTimeout string      `yaml:"stepTimeout,omitempty"`
+	Chromium    string      `yaml:"chromium,omitempty"` // default /usr/bin/chromium
+	Script      []LoginRule `yaml:"script,omitempty"`
+	MaxHops     int         `yaml:"maxHops,omitempty"`     // follow: redirects followed (default 10)
+	EvidenceDir string      `yaml:"evidenceDir,omitempty"` // screenshots of failed scripts
 }
 
 // LoginRule applies to a page whose URL matches Match (a regular
@@ -77,7 +93,7 @@ type LoginRule struct {
 }
 
 // LoginStep is one action: exactly one of fill (with value), click,
-// waitFor (a selector) or waitUrl (a regular expression).
+// waitFor (a selector) or waitUrl (a regular expression over the URL).
 type LoginStep struct {
 	Fill    string    `yaml:"fill,omitempty"`
 	Value   *ValueRef `yaml:"value,omitempty"`
@@ -86,9 +102,11 @@ type LoginStep struct {
 	WaitURL string    `yaml:"waitUrl,omitempty"`
 }
 
-// ValueRef is where a value typed into a page comes from: an environment
-// variable, a file, or (for what is not secret, e.g. a user name) text.
+// ValueRef is where a value typed into a page comes from: launch.user
+// (from: username or password), an environment variable, a file, or, for
+// what is not secret, text. Inline text is refused for password-like fields.
 type ValueRef struct {
+	From string `yaml:"from,omitempty"`
 	Env  string `yaml:"env,omitempty"`
 	File string `yaml:"file,omitempty"`
 	Text string `yaml:"text,omitempty"`
@@ -101,23 +119,23 @@ const (
 	DriverFollow      = "follow"
 )
 
-// Launch is the resolved launch: section.
+// Launch is a resolved launch: section.
 type Launch struct {
-	RedirectURI  string
-	AuthorizeURL string
-	Aud          string // "" → the FHIR base URL
-	Scope        string
-	EHRLaunch    string
-	EHRStartURL  string
-	EHRLaunchURI string
-	Asym         *AsymClient
-	Basic        *SecretClient
-	Post         *SecretClient
-	Public       *PublicClient
+	RedirectURI    string
+	RedirectURI2   string // "" if none
+	LaunchURL      string // "" if none
+	LaunchStartURL string // "" if none
+	Scope          string
+	PublicClientID string // "" if none
+	Username       string
+	Password       string
+	AuthorizeURL   string // "" → discovery
+	Aud            string // "" → the FHIR base URL
 
+	// Driver is "" when none is configured: the flow cases are skipped.
 	Driver      string
-	Timeout     time.Duration
-	StepTimeout time.Duration
+	Timeout     time.Duration // one whole authorization
+	StepTimeout time.Duration // one browser step, one follow hop
 	Chromium    string
 	Script      []Rule
 	MaxHops     int
@@ -125,7 +143,7 @@ type Launch struct {
 	// temporary directory); `smartconform run` sets it beside the reports.
 	EvidenceDir string
 	// Prompt receives the interactive driver's instructions (nil → stderr).
-	Prompt io.Writer
+	Prompt  io.Writer
 	secrets []string
 }
 
@@ -137,34 +155,29 @@ type Rule struct {
 }
 
 // Step is a resolved LoginStep. Value is what is typed; ValueFrom says
-// where it came from, for the evidence (which never shows Value).
+// where it came from, for the evidence (which never shows a secret Value).
 type Step struct {
 	Fill, Value, ValueFrom string
-	Secret                 bool
 	Click, WaitFor         string
 	WaitURL                *regexp.Regexp
 }
 
-// DefaultLaunchScope is requested by the standalone launch unless the
-// configuration says otherwise.
+// DefaultLaunchScope is asked for when launch.scope is not set.
 const DefaultLaunchScope = "launch/patient openid fhirUser offline_access patient/*.rs"
 
-// LaunchSecrets lists the values typed into login pages from env or file.
+// LaunchSecrets lists the secrets of the launch section, for redaction.
 func (l *Launch) LaunchSecrets() []string {
 	if l == nil {
 		return nil
 	}
 	out := append([]string(nil), l.secrets...)
-	if l.Basic != nil {
-		out = append(out, l.Basic.Secret)
-	}
-	if l.Post != nil {
-		out = append(out, l.Post.Secret)
+	if l.Password != "" {
+		out = append(out, l.Password)
 	}
 	return out
 }
 
-// IsLoopbackRedirect says whether u is an http loopback IP redirect URI
+// IsLoopbackRedirect says whether u is an http loopback redirect URI
 // (RFC 8252 §7.3), which the interactive driver can listen on.
 func IsLoopbackRedirect(u string) bool {
 	pu, err := url.Parse(u)
@@ -175,127 +188,107 @@ func IsLoopbackRedirect(u string) bool {
 	return (ip != nil && ip.IsLoopback()) || pu.Hostname() == "localhost"
 }
 
-func resolveLaunch(s *LaunchSpec, rel func(string) string, getenv func(string) string) (*Launch, error) {
-	bad := func(key, format string, a ...any) error {
-		return &Error{Key: "launch." + key, Err: fmt.Errorf(format, a...)}
+// ReferenceLoginScript is the browser login script of the embedded
+// reference server's pages (#username, #password, #login; #approve).
+func ReferenceLoginScript() []LoginRule {
+	return []LoginRule{
+		{Match: `/auth/(authorize|login)`, Present: "#username", Steps: []LoginStep{
+			{Fill: "#username", Value: &ValueRef{From: "username"}},
+			{Fill: "#password", Value: &ValueRef{From: "password"}},
+			{Click: "#login"},
+		}},
+		{Match: `/auth/consent`, Present: "#approve", Steps: []LoginStep{{Click: "#approve"}}},
 	}
-	l := &Launch{RedirectURI: s.RedirectURI, AuthorizeURL: s.AuthorizeEndpoint, Aud: s.Aud, Scope: s.Scope, MaxHops: s.Login.MaxHops,
-		EvidenceDir: rel(s.Login.Evidence)}
-	if l.Scope == "" {
-		l.Scope = DefaultLaunchScope
+}
+
+// resolveLaunch validates a launch: section (nil → nil).
+func resolveLaunch(l *LaunchSpec, rel func(string) string, getenv func(string) string, bad func(string, string, ...any) error) (*Launch, error) {
+	if l == nil {
+		return nil, nil
 	}
-	if l.MaxHops <= 0 {
-		l.MaxHops = 10
+	out := &Launch{
+		RedirectURI: l.RedirectURI, RedirectURI2: l.RedirectURI2, LaunchURL: l.LaunchURL, LaunchStartURL: l.LaunchStartURL,
+		Scope: l.Scope, PublicClientID: l.PublicClientID, Username: l.User.Username,
+		AuthorizeURL: l.AuthorizeEndpoint, Aud: l.Aud,
 	}
-	pu, err := url.Parse(l.RedirectURI)
-	if l.RedirectURI == "" || err != nil || pu.Scheme == "" || pu.Host == "" || pu.Fragment != "" {
-		return nil, bad("redirectUri", "an absolute URI without a fragment is required (got %q)", l.RedirectURI)
+	if out.RedirectURI == "" {
+		return nil, bad("launch.redirectUri", "is required")
 	}
-	for key, u := range map[string]string{"authorizeEndpoint": l.AuthorizeURL} {
+	for key, u := range map[string]string{"launch.redirectUri": l.RedirectURI, "launch.redirectUri2": l.RedirectURI2, "launch.launchUrl": l.LaunchURL, "launch.launchStartUrl": l.LaunchStartURL, "launch.authorizeEndpoint": l.AuthorizeEndpoint} {
 		if u == "" {
 			continue
 		}
-		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-			return nil, bad(key, "must be an absolute http(s) URL (got %q)", u)
+		pu, err := url.Parse(u)
+		if err != nil || pu.Scheme == "" || pu.Host == "" || pu.Fragment != "" {
+			return nil, bad(key, "must be an absolute URL without a fragment (got %q)", u)
 		}
 	}
-	if e := s.EHR; e != nil {
-		l.EHRLaunch, l.EHRStartURL, l.EHRLaunchURI = e.Launch, e.StartURL, e.LaunchURI
-		if (e.StartURL == "") != (e.LaunchURI == "") {
-			return nil, bad("ehr", "startUrl and launchUri go together")
-		}
-		if e.Launch == "" && e.StartURL == "" {
-			return nil, bad("ehr", "give launch, or startUrl and launchUri")
-		}
+	if out.Scope == "" {
+		out.Scope = DefaultLaunchScope
 	}
-	c := s.Clients
-	if a := c.PrivateKeyJWT; a != nil {
-		if a.ClientID == "" || len(a.Keys) == 0 {
-			return nil, bad("clients.private_key_jwt", "clientId and at least one key are required")
-		}
-		ac := &AsymClient{ClientID: a.ClientID}
-		for i, ks := range a.Keys {
-			k, err := loadKey(rel(ks.KeyFile), ks.KID, ks.Alg)
-			if err != nil {
-				return nil, bad(fmt.Sprintf("clients.private_key_jwt.keys[%d]", i), "%v", err)
-			}
-			ac.Keys = append(ac.Keys, k)
-		}
-		l.Asym = ac
-	}
-	for key, m := range map[string]struct {
-		spec *SecretSpec
-		dst  **SecretClient
-	}{"client_secret_basic": {c.ClientSecretBasic, &l.Basic}, "client_secret_post": {c.ClientSecretPost, &l.Post}} {
-		if m.spec == nil {
-			continue
-		}
-		if m.spec.ClientID == "" {
-			return nil, bad("clients."+key+".clientId", "is required")
-		}
-		secret, err := readSecret(m.spec.Secret, rel, getenv)
+	if out.Username != "" {
+		pw, err := readSecret(l.User.Password, rel, getenv)
 		if err != nil {
-			return nil, bad("clients."+key+".secret", "%v", err)
+			return nil, bad("launch.user.password", "%v", err)
 		}
-		*m.dst = &SecretClient{ClientID: m.spec.ClientID, Secret: secret}
+		out.Password = pw
 	}
-	if p := c.None; p != nil {
-		if p.ClientID == "" {
-			return nil, bad("clients.none.clientId", "is required")
-		}
-		l.Public = &PublicClient{ClientID: p.ClientID}
+	if err := resolveLogin(out, l.Login, rel, getenv, bad); err != nil {
+		return nil, err
 	}
-	if l.Asym == nil && l.Basic == nil && l.Post == nil && l.Public == nil {
-		return nil, bad("clients", "at least one client registered for the authorization code grant is required")
-	}
+	return out, nil
+}
 
-	lg := s.Login
-	l.Driver = lg.Driver
+func resolveLogin(out *Launch, lg LoginSpec, rel func(string) string, getenv func(string) string, bad func(string, string, ...any) error) error {
+	out.Driver, out.MaxHops, out.EvidenceDir = lg.Driver, lg.MaxHops, rel(lg.EvidenceDir)
+	if out.MaxHops <= 0 {
+		out.MaxHops = 10
+	}
 	switch lg.Driver {
-	case DriverBrowser, DriverFollow:
+	case DriverBrowser, DriverFollow, "":
 	case DriverInteractive:
-		if !IsLoopbackRedirect(l.RedirectURI) {
-			return nil, bad("redirectUri", "the interactive driver listens on a loopback redirect URI: http://127.0.0.1:PORT/path (RFC 8252 §7.3), got %q", l.RedirectURI)
+		if !IsLoopbackRedirect(out.RedirectURI) {
+			return bad("launch.redirectUri", "the interactive driver listens on a loopback redirect URI, http://127.0.0.1:PORT/path (RFC 8252 §7.3); got %q", out.RedirectURI)
 		}
-	case "":
-		return nil, bad("login.driver", "is required: browser, interactive or follow")
 	default:
-		return nil, bad("login.driver", "unknown driver %q (browser, interactive or follow)", lg.Driver)
+		return bad("launch.login.driver", "unknown driver %q (browser, interactive or follow)", lg.Driver)
 	}
-	l.Timeout, l.StepTimeout = 60*time.Second, 10*time.Second
+	out.Timeout, out.StepTimeout = 60*time.Second, 10*time.Second
 	if lg.Driver == DriverInteractive {
-		l.Timeout = 5 * time.Minute
+		out.Timeout = 5 * time.Minute
 	}
-	for key, d := range map[string]*time.Duration{"login.timeout": &l.Timeout, "login.stepTimeout": &l.StepTimeout} {
-		v := map[string]string{"login.timeout": lg.Timeout, "login.stepTimeout": lg.StepTimeout}[key]
-		if v == "" {
+	for _, d := range []struct {
+		key, val string
+		dst      *time.Duration
+	}{{"launch.login.timeout", lg.Timeout, &out.Timeout}, {"launch.login.stepTimeout", lg.StepTimeout, &out.StepTimeout}} {
+		if d.val == "" {
 			continue
 		}
-		p, err := time.ParseDuration(v)
+		p, err := time.ParseDuration(d.val)
 		if err != nil || p <= 0 {
-			return nil, bad(key, "must be a positive duration such as 10s (got %q)", v)
+			return bad(d.key, "must be a positive duration such as 10s (got %q)", d.val)
 		}
-		*d = p
+		*d.dst = p
 	}
-	l.Chromium = lg.Chromium
-	if l.Chromium == "" {
-		l.Chromium = "/usr/bin/chromium"
+	out.Chromium = lg.Chromium
+	if out.Chromium == "" {
+		out.Chromium = "/usr/bin/chromium"
 	}
 	if lg.Driver == DriverBrowser && len(lg.Script) == 0 {
-		return nil, bad("login.script", "the browser driver needs a login script (rules of match and steps)")
+		return bad("launch.login.script", "the browser driver needs a login script (rules of match and steps)")
 	}
 	if lg.Driver != DriverBrowser && len(lg.Script) > 0 {
-		return nil, bad("login.script", "only the browser driver follows a login script")
+		return bad("launch.login.script", "only the browser driver follows a login script")
 	}
 	for i, r := range lg.Script {
-		key := fmt.Sprintf("login.script[%d]", i)
+		key := fmt.Sprintf("launch.login.script[%d]", i)
 		re, err := regexp.Compile(r.Match)
 		if r.Match == "" || err != nil {
-			return nil, bad(key+".match", "a regular expression over the page URL is required (%v)", err)
+			return bad(key+".match", "a regular expression over the page URL is required (%v)", err)
 		}
 		rule := Rule{Match: re, Present: r.Present}
 		if len(r.Steps) == 0 {
-			return nil, bad(key+".steps", "at least one step is required")
+			return bad(key+".steps", "at least one step is required")
 		}
 		for j, st := range r.Steps {
 			skey := fmt.Sprintf("%s.steps[%d]", key, j)
@@ -306,58 +299,88 @@ func resolveLaunch(s *LaunchSpec, rel func(string) string, getenv func(string) s
 				}
 			}
 			if n != 1 {
-				return nil, bad(skey, "give exactly one of fill, click, waitFor, waitUrl")
+				return bad(skey, "give exactly one of fill, click, waitFor, waitUrl")
 			}
 			step := Step{Fill: st.Fill, Click: st.Click, WaitFor: st.WaitFor}
 			if st.WaitURL != "" {
 				if step.WaitURL, err = regexp.Compile(st.WaitURL); err != nil {
-					return nil, bad(skey+".waitUrl", "%v", err)
+					return bad(skey+".waitUrl", "%v", err)
 				}
 			}
 			if (st.Fill != "") != (st.Value != nil) {
-				return nil, bad(skey, "fill and value go together")
+				return bad(skey, "fill and value go together")
 			}
 			if v := st.Value; v != nil {
-				switch {
-				case v.Text != "" && (v.Env != "" || v.File != ""):
-					return nil, bad(skey+".value", "give env, file or text, one of them")
-				case v.Text != "":
-					if looksSecret(st.Fill) {
-						return nil, bad(skey+".value", "inline text is not accepted for %s: use {env: VARIABLE} or {file: PATH}", st.Fill)
-					}
-					step.Value, step.ValueFrom = v.Text, fmt.Sprintf("%q", v.Text)
-				default:
-					val, err := readSecret(SecretRef{Env: v.Env, File: v.File}, rel, getenv)
-					if err != nil {
-						return nil, bad(skey+".value", "%v", err)
-					}
-					step.Value, step.Secret = val, true
-					step.ValueFrom = "the value of $" + v.Env
-					if v.File != "" {
-						step.ValueFrom = "the content of " + v.File
-					}
-					l.secrets = append(l.secrets, val)
+				val, from, secret, err := resolveValue(*v, st.Fill, out, rel, getenv)
+				if err != nil {
+					return bad(skey+".value", "%v", err)
+				}
+				step.Value, step.ValueFrom = val, from
+				if secret {
+					out.secrets = append(out.secrets, val)
 				}
 			}
 			rule.Steps = append(rule.Steps, step)
 		}
-		l.Script = append(l.Script, rule)
+		out.Script = append(out.Script, rule)
 	}
-	return l, nil
+	return nil
+}
+
+func resolveValue(v ValueRef, field string, l *Launch, rel func(string) string, getenv func(string) string) (val, from string, secret bool, err error) {
+	n := 0
+	for _, s := range []string{v.From, v.Env, v.File, v.Text} {
+		if s != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return "", "", false, fmt.Errorf("give one of from, env, file or text")
+	}
+	switch {
+	case v.From == "username":
+		if l.Username == "" {
+			return "", "", false, fmt.Errorf("from: username, but launch.user.username is not set")
+		}
+		return l.Username, "launch.user.username", false, nil
+	case v.From == "password":
+		if l.Password == "" {
+			return "", "", false, fmt.Errorf("from: password, but launch.user.password is not set")
+		}
+		return l.Password, "launch.user.password", true, nil
+	case v.From != "":
+		return "", "", false, fmt.Errorf("from: %q: only username or password", v.From)
+	case v.Text != "":
+		if looksSecret(field) {
+			return "", "", false, fmt.Errorf("inline text is not accepted for %s: use {env: VARIABLE}, {file: PATH} or {from: password}", field)
+		}
+		return v.Text, fmt.Sprintf("%q", v.Text), false, nil
+	}
+	val, err = readSecret(SecretRef{Env: v.Env, File: v.File}, rel, getenv)
+	if err != nil {
+		return "", "", false, err
+	}
+	from = "$" + v.Env
+	if v.File != "" {
+		from = "the content of " + v.File
+	}
+	return val, from, true, nil
 }
 
 // looksSecret says whether a selector names a field that holds a secret.
 func looksSecret(sel string) bool {
 	s := strings.ToLower(sel)
-	return strings.Contains(s, "pass") || strings.Contains(s, "secret") || strings.Contains(s, "otp") || strings.Contains(s, "pin")
+	for _, w := range []string{"pass", "secret", "otp", "pin", "token"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
-var errNoLaunch = errors.New("no launch: section is configured")
-
-// RequireLaunch returns the launch configuration, or why there is none.
-func (t *Target) RequireLaunch() (*Launch, error) {
-	if t.Launch == nil {
-		return nil, errNoLaunch
-	}
-	return t.Launch, nil
+// ResolveLogin resolves a login section for a launch configuration built in
+// code (ForServer): the script's values come from l's user.
+func ResolveLogin(l *Launch, lg LoginSpec) error {
+	bad := func(key, format string, a ...any) error { return &Error{Key: key, Err: fmt.Errorf(format, a...)} }
+	return resolveLogin(l, lg, func(p string) string { return p }, func(string) string { return "" }, bad)
 }

@@ -93,32 +93,32 @@ func (r *AuthResult) Outcome() string {
 
 // Launch returns the launch configuration, or skips the case.
 func (t *T) Launch() *config.Launch {
-	l, err := t.Target().RequireLaunch()
-	if err != nil {
-		t.Skip("the authorization code flow is not configured (no launch: section): " + err.Error())
+	l := t.Target().Launch
+	if l == nil {
+		t.Skip("the authorization code flow is not configured (the target has no launch: section)")
 	}
 	return l
 }
 
 // LaunchClientFor returns the launch client of method, and whether there is one.
 func (t *T) LaunchClientFor(method string) (LaunchClient, bool) {
-	l := t.Launch()
+	l, tg := t.Launch(), t.Target()
 	switch method {
 	case PrivateKeyJWT:
-		if l.Asym != nil {
-			return LaunchClient{Method: method, ClientID: l.Asym.ClientID, Keys: l.Asym.Keys}, true
+		if tg.Asym != nil {
+			return LaunchClient{Method: method, ClientID: tg.Asym.ClientID, Keys: tg.Asym.Keys}, true
 		}
 	case ClientSecretBasic:
-		if l.Basic != nil {
-			return LaunchClient{Method: method, ClientID: l.Basic.ClientID, Secret: l.Basic.Secret}, true
+		if tg.Basic != nil {
+			return LaunchClient{Method: method, ClientID: tg.Basic.ClientID, Secret: tg.Basic.Secret}, true
 		}
 	case ClientSecretPost:
-		if l.Post != nil {
-			return LaunchClient{Method: method, ClientID: l.Post.ClientID, Secret: l.Post.Secret}, true
+		if tg.Post != nil {
+			return LaunchClient{Method: method, ClientID: tg.Post.ClientID, Secret: tg.Post.Secret}, true
 		}
 	case AuthNone:
-		if l.Public != nil {
-			return LaunchClient{Method: method, ClientID: l.Public.ClientID}, true
+		if l.PublicClientID != "" {
+			return LaunchClient{Method: method, ClientID: l.PublicClientID}, true
 		}
 	}
 	return LaunchClient{}, false
@@ -305,6 +305,9 @@ func driverFor(l *config.Launch) driver {
 // driver that cannot run here (no browser) skips it.
 func (t *T) Authorize(r AuthRequest) *AuthResult {
 	l := t.Launch()
+	if l.Driver == "" {
+		t.Skip("no login driver is configured (launch.login.driver: browser, interactive or follow), so no authorization can be obtained")
+	}
 	authz := t.AuthorizeURL()
 	f := &flow{caseID: t.Meta.ID, launch: l, redactor: t.env.redactor, redirectURI: r.RedirectURI, tlsClient: t.env.client.GetClient()}
 	d := driverFor(l)
@@ -315,7 +318,7 @@ func (t *T) Authorize(r AuthRequest) *AuthResult {
 		t.flowFailed(f, err)
 	}
 	defer release()
-	if ru != "" && r.RedirectURI == l.RedirectURI {
+	if ru != "" {
 		r.RedirectURI, f.redirectURI = ru, ru
 	}
 	q := r.query()

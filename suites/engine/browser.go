@@ -198,7 +198,7 @@ func (browserDriver) run(ctx context.Context, f *flow) (*flowEnd, error) {
 		loc := location(tab, time.Second)
 		shot := screenshot(tab, f)
 		f.note("Login script failed", "BROWSER", loc, msg)
-		return nil, &scriptError{msg: fmt.Sprintf("%s, on the page %s", msg, f.redactor.URL(loc)), screenshot: shot}
+		return nil, &scriptError{msg: fmt.Sprintf("%s, on the page %s", msg, pageOnly(loc)), screenshot: shot}
 	}
 
 	nctx, ncancel := bounded(step)
@@ -221,7 +221,7 @@ func (browserDriver) run(ctx context.Context, f *flow) (*flowEnd, error) {
 			// Nothing to do on this page: give it a moment to move on by
 			// itself (a script or meta refresh), then call it the end.
 			before := navs.Load()
-			deadline := time.Now().Add(step / 5)
+			deadline := time.Now().Add(step / 10)
 			for time.Now().Before(deadline) && navs.Load() == before {
 				if u, ok := done(); ok {
 					return &flowEnd{redirect: u}, nil
@@ -293,7 +293,22 @@ func describeStep(st config.Step) string {
 func runStep(ctx context.Context, st config.Step) error {
 	switch {
 	case st.Fill != "":
-		return chromedp.Do(ctx, chromedp.WaitVisible(st.Fill), chromedp.SetValue(st.Fill, ""), chromedp.SendKeys(st.Fill, st.Value))
+		// Set through the native value setter and announce it with input and
+		// change events, as typing does (pages built on frameworks listen).
+		sel, _ := json.Marshal(st.Fill)
+		val, _ := json.Marshal(st.Value)
+		js := `(() => { const el = document.querySelector(` + string(sel) + `); if (!el) return false; el.focus();
+  const proto = el instanceof HTMLTextAreaElement ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, "value").set.call(el, ` + string(val) + `);
+  el.dispatchEvent(new Event("input", {bubbles: true})); el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(st.Fill)); err != nil {
+			return err
+		}
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err == nil && !ok {
+			err = errors.New("the field is gone")
+		}
+		return err
 	case st.Click != "":
 		return chromedp.Do(ctx, chromedp.WaitVisible(st.Click), chromedp.Click(st.Click))
 	case st.WaitFor != "":
@@ -390,4 +405,15 @@ func screenshot(tab context.Context, f *flow) string {
 	}
 	f.note("Screenshot of the page where the login script failed", "BROWSER", "file://"+out.Name(), "")
 	return out.Name()
+}
+
+// pageOnly is a URL without its query, for short messages (the evidence
+// keeps the whole URL, redacted).
+func pageOnly(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	pu.RawQuery, pu.Fragment = "", ""
+	return pu.String()
 }
