@@ -13,11 +13,13 @@ import (
 func TestConcurrentVerdictsEqualSerialVerdicts(t *testing.T) {
 	for _, name := range append([]string{""}, refserver.FaultNames()...) {
 		var faults []string
+		filter := ""
 		if name != "" {
 			faults = []string{name}
+			filter = groupsFor(t, refserver.Faults[name])
 		}
-		serial := verdicts(runAgainst(t, engine.Options{Concurrency: 1}, faults...))
-		concurrent := verdicts(runAgainst(t, engine.Options{Concurrency: 8}, faults...))
+		serial := verdicts(runAgainst(t, engine.Options{Concurrency: 1, LabelFilter: filter}, faults...))
+		concurrent := verdicts(runAgainst(t, engine.Options{Concurrency: 8, LabelFilter: filter}, faults...))
 		for id, want := range serial {
 			if concurrent[id] != want {
 				t.Errorf("fault %q: case %s is %s serially, %s at concurrency 8", name, id, want, concurrent[id])

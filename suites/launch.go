@@ -333,6 +333,7 @@ var _ = Area(100, "launch", "SMART App Launch: authorization code flow", func() 
 			}
 			t.Should("the first access token after the code's reuse", "inactive (active: false)", r.JSON["active"], Equal(false))
 		case first.Str("refresh_token") != "":
+			requireRefresh(t)
 			t.ExpectRejected(t.Do(t.RefreshRequest(c, first.Str("refresh_token"), "")), invalidGrant.At(SHOULD))
 		default:
 			t.Skip("no introspection endpoint is advertised and no refresh token was issued, so the revocation is not observable")
@@ -349,7 +350,10 @@ var _ = Area(100, "launch", "SMART App Launch: authorization code flow", func() 
 	}, func(t *T) {
 		t.RequireLaunchBaseline()
 		c := t.LaunchClient()
-		other := t.OtherLaunchClient(c)
+		other, ok := t.LaunchClientFor(AuthNone)
+		if !ok || other.ClientID == c.ClientID {
+			other = t.OtherLaunchClient(c)
+		}
 		res := t.CodeFor(c)
 		t.ExpectRejected(t.Do(t.CodeRequest(other, res)), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_grant"}})
 	})
@@ -425,11 +429,11 @@ var _ = Area(105, "launch-client-auth", "SMART App Launch: code exchange by clie
 	Case(Meta{
 		ID:          "CODE-SYM-01",
 		Title:       "A client-secret client exchanges its code",
-		Requirement: "A client registered with a secret exchanges its code with client_secret_basic (or client_secret_post).",
-		Level:       MUST, Method: ClientSecretBasic,
+		Requirement: "A client registered with a secret exchanges its code with client_secret_post (or client_secret_basic).",
+		Level:       MUST, Method: ClientSecretPost,
 		Refs: []Ref{refSym, refALToken, refRFC6749Auth},
 		Hint: "The server refused a code exchange authenticated with the client's secret.",
-	}, func(t *T) { exchange(t, ClientSecretBasic, ClientSecretPost) })
+	}, func(t *T) { exchange(t, ClientSecretPost, ClientSecretBasic) })
 
 	Case(Meta{
 		ID:          "CODE-ASYM-01",

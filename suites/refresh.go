@@ -15,12 +15,9 @@ import (
 // refreshable runs a flow for a confidential client and returns the client,
 // the scope originally granted (within the request) and the refresh token;
 // the case is skipped when the server issues none.
-func refreshable(t *T, methods ...string) (LaunchClient, []string, string) {
+func refreshable(t *T) (LaunchClient, []string, string) {
 	t.RequireLaunchBaseline()
-	if len(methods) == 0 {
-		methods = []string{ClientSecretBasic, ClientSecretPost, PrivateKeyJWT}
-	}
-	c := t.LaunchClient(methods...)
+	c := t.LaunchClient(ClientSecretBasic, ClientSecretPost, PrivateKeyJWT)
 	res, resp := t.TokensFor(c, func(r *AuthRequest) {
 		if !strings.Contains(r.Scope, "offline_access") && !strings.Contains(r.Scope, "online_access") {
 			r.Scope = withScope(r.Scope, "offline_access")
@@ -38,6 +35,20 @@ func refreshable(t *T, methods ...string) (LaunchClient, []string, string) {
 		}
 	}
 	return c, original, rt
+}
+
+// requireRefresh ends the case as not run unless a valid refresh succeeds
+// (once per run): a server that refuses every refresh must not pass the
+// refresh negatives.
+func requireRefresh(t *T) {
+	t.RequireOnce("a valid refresh", "REFRESH-01", func(p *T) string {
+		c, _, rt := refreshable(p)
+		r := p.Do(p.RefreshRequest(c, rt, ""))
+		if r.Status != 200 || r.Str("access_token") == "" {
+			return "the refresh answered " + DescribeAnswer(r)
+		}
+		return ""
+	})
 }
 
 var _ = Area(110, "refresh", "SMART App Launch: refresh tokens", func() {
@@ -62,6 +73,7 @@ var _ = Area(110, "refresh", "SMART App Launch: refresh tokens", func() {
 		Refs: []Ref{refRFC6749Refr, refRFC6749Conf},
 		Hint: "The server redeemed a confidential client's refresh token without authenticating the client (RFC 6749 §6).",
 	}, func(t *T) {
+		requireRefresh(t)
 		c, _, rt := refreshable(t)
 		bare := c
 		bare.Method = AuthNone
@@ -76,6 +88,7 @@ var _ = Area(110, "refresh", "SMART App Launch: refresh tokens", func() {
 		Refs: []Ref{refALRefresh, refRFC6749Refr},
 		Hint: "The server does not bind refresh tokens to their client: SMART App Launch says a refresh token SHALL be bound to the same client_id.",
 	}, func(t *T) {
+		requireRefresh(t)
 		c, _, rt := refreshable(t)
 		other := t.OtherLaunchClient(c)
 		t.ExpectRejected(t.Do(t.RefreshRequest(other, rt, "")), Rejection{Statuses: []int{400, 401}, Codes: []string{"invalid_grant"}})
@@ -89,6 +102,7 @@ var _ = Area(110, "refresh", "SMART App Launch: refresh tokens", func() {
 		Refs: []Ref{refALRefresh, refRFC6749Refr},
 		Hint: "The server widened the grant at refresh time: RFC 6749 §6 forbids any scope not originally granted.",
 	}, func(t *T) {
+		requireRefresh(t)
 		c, original, rt := refreshable(t)
 		extra := ""
 		for _, s := range []string{"user/*.cruds", "patient/*.cruds", "system/*.cruds"} {
@@ -116,6 +130,7 @@ var _ = Area(110, "refresh", "SMART App Launch: refresh tokens", func() {
 		Refs:        []Ref{refALRefresh, refRFC6749Refr},
 		Hint:        "The server changed the scopes at a refresh that asked for none: an omitted scope means the original grant.",
 	}, func(t *T) {
+		requireRefresh(t)
 		c, original, rt := refreshable(t)
 		r := t.Do(t.RefreshRequest(c, rt, ""))
 		if r.Status != 200 {

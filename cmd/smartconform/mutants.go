@@ -15,6 +15,11 @@ import (
 
 // runReference runs the whole suite against a fresh reference server.
 func runReference(strict bool, faults ...string) (*reporter.Report, error) {
+	return runReferenceFiltered(strict, "", faults...)
+}
+
+// runReferenceFiltered runs the cases a label filter selects ("" all).
+func runReferenceFiltered(strict bool, filter string, faults ...string) (*reporter.Report, error) {
 	fs, err := refserver.ParseFaults(faults)
 	if err != nil {
 		return nil, err
@@ -25,7 +30,7 @@ func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 		return nil, err
 	}
 	defer srv.Close()
-	return engine.Run(engine.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM), Version: version, Strict: strict, Reference: true, Faults: faults})
+	return engine.Run(engine.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM), Version: version, Strict: strict, Reference: true, Faults: faults, LabelFilter: filter})
 }
 
 // cmdMutants prints the detection matrix: each fault of the reference server
@@ -33,6 +38,7 @@ func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 // (its SHOULD-level cases warn); a false failure is a case that does not
 // pass against the conformant server.
 func cmdMutants(args []string, stdout, stderr io.Writer) int {
+	defer engine.CloseBrowsers()
 	fs := newFlags("mutants", stderr)
 	if code, ok := parse(fs, args); !ok {
 		return code
@@ -43,6 +49,12 @@ func cmdMutants(args []string, stdout, stderr io.Writer) int {
 		return exitIncomplete
 	}
 	baseStatus := map[string]reporter.Status{}
+	launchIDs := map[string]bool{}
+	if cat, err := engine.Catalogue(); err == nil {
+		for _, m := range cat {
+			launchIDs[m.ID] = engine.InLaunchGroup(m)
+		}
+	}
 	var falseFailures []string
 	for _, c := range base.Cases {
 		baseStatus[c.ID] = c.Status
@@ -61,7 +73,15 @@ func cmdMutants(args []string, stdout, stderr io.Writer) int {
 	names := refserver.FaultNames()
 	for _, name := range names {
 		f := refserver.Faults[name]
-		rep, err := runReference(false, name)
+		// The launch group (a browser flow per case) runs for the faults
+		// that name one of its cases; the others leave it as it was.
+		filter := "!(" + engine.LaunchGroup + ")"
+		for _, id := range append(append(append([]string(nil), f.Targets...), f.NotRun...), f.Warns...) {
+			if launchIDs[id] {
+				filter = ""
+			}
+		}
+		rep, err := runReferenceFiltered(false, filter, name)
 		if err != nil {
 			fmt.Fprintf(stderr, "smartconform mutants: %s: %v\n", name, err)
 			return exitIncomplete

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"weak"
@@ -125,10 +126,11 @@ func (t *T) LaunchClientFor(method string) (LaunchClient, bool) {
 }
 
 // LaunchClient returns the first configured launch client among methods
-// (all methods when none are given), or skips the case.
+// (all methods when none are given: confidential ones first, so that the
+// cases not about one client type use the same client), or skips the case.
 func (t *T) LaunchClient(methods ...string) LaunchClient {
 	if len(methods) == 0 {
-		methods = []string{AuthNone, ClientSecretBasic, ClientSecretPost, PrivateKeyJWT}
+		methods = []string{ClientSecretBasic, ClientSecretPost, PrivateKeyJWT, AuthNone}
 	}
 	for _, m := range methods {
 		if c, ok := t.LaunchClientFor(m); ok {
@@ -247,6 +249,7 @@ type flow struct {
 	evidence    []reporter.Exchange
 	tlsClient   *http.Client // the run's HTTP client (follow)
 	loopback    *loopback    // interactive
+	trust       trust        // the target's CA, for the browser
 }
 
 // note records one step of the flow as evidence (redacted).
@@ -309,7 +312,8 @@ func (t *T) Authorize(r AuthRequest) *AuthResult {
 		t.Skip("no login driver is configured (launch.login.driver: browser, interactive or follow), so no authorization can be obtained")
 	}
 	authz := t.AuthorizeURL()
-	f := &flow{caseID: t.Meta.ID, launch: l, redactor: t.env.redactor, redirectURI: r.RedirectURI, tlsClient: t.env.client.GetClient()}
+	f := &flow{caseID: t.Meta.ID, launch: l, redactor: t.env.redactor, redirectURI: r.RedirectURI, tlsClient: t.env.client.GetClient(),
+		trust: trustFor(t.Target().CACertPEM, t.Target().Insecure)}
 	d := driverFor(l)
 	ctx, cancel := context.WithTimeout(t.ctx, l.Timeout)
 	defer cancel()
@@ -408,77 +412,91 @@ func (t *T) RefreshRequest(c LaunchClient, refreshToken, scope string) Request {
 	return t.WithClientAuth(c, Request{Label: "Refresh", URL: t.TokenURL(), Form: f, Endpoint: EndpointToken})
 }
 
-// ---- the positive flow every negative needs first ----
+// ---- the positive flows negative cases need first ----
 
-type launchBaseline struct {
+type onceResult struct {
 	done chan struct{}
 	ok   bool
 	skip bool // the flow cannot run here (no browser): skip, do not call it not run
 	why  string
 }
 
-// launchBaselines are kept by weak pointer: a finished run's env is not
-// kept alive by its entry.
+// prerequisites are kept per run by weak pointer: a finished run's env is
+// not kept alive by its entries.
 var (
-	launchMu        sync.Mutex
-	launchBaselines = map[weak.Pointer[env]]*launchBaseline{}
+	prereqMu sync.Mutex
+	prereqs  = map[weak.Pointer[env]]map[string]*onceResult{}
 )
 
-// BaselineCase is the positive case whose flow negative launch cases need.
-const LaunchBaselineCase = "LAUNCH-STANDALONE-01"
-
-// RequireLaunchBaseline ends the case as not run unless a valid
-// standalone authorization, with the first configured launch client, ends
-// with a code that the token endpoint exchanges for an access token: else a
-// server that refuses everything would pass every negative case. It runs
-// once per run.
-func (t *T) RequireLaunchBaseline() {
-	c := t.LaunchClient()
-	launchMu.Lock()
+// RequireOnce ends the case as not run unless probe, run once per run under
+// name, succeeds: probe returns "" on success, or what went wrong. caseID
+// names the positive case that judges the same flow. Negative cases call it
+// so that a server that refuses everything never passes them.
+func (t *T) RequireOnce(name, caseID string, probe func(p *T) string) {
+	prereqMu.Lock()
 	key := weak.Make(t.env)
-	b := launchBaselines[key]
+	m := prereqs[key]
+	if m == nil {
+		m = map[string]*onceResult{}
+		prereqs[key] = m
+	}
+	b := m[name]
 	first := b == nil
 	if first {
-		b = &launchBaseline{done: make(chan struct{})}
-		launchBaselines[key] = b
+		b = &onceResult{done: make(chan struct{})}
+		m[name] = b
 	}
-	launchMu.Unlock()
+	prereqMu.Unlock()
 	if first {
 		func() {
 			defer close(b.done)
-			probe := &T{ctx: t.ctx, Meta: t.Meta, env: t.env, rec: &caseRecord{meta: t.Meta}}
+			p := &T{ctx: t.ctx, Meta: t.Meta, env: t.env, rec: &caseRecord{meta: t.Meta}}
 			defer func() {
-				if p := recover(); p != nil {
-					if _, ok := p.(abortCase); !ok {
-						panic(p)
+				if r := recover(); r != nil {
+					if _, ok := r.(abortCase); !ok {
+						b.why = fmt.Sprintf("harness error: %v", r)
+						return
 					}
-					b.why, b.skip = probe.rec.reason, probe.rec.outcome == skipped
+					b.why, b.skip = p.rec.reason, p.rec.outcome == skipped
 				}
 			}()
-			res := probe.Authorize(probe.NewAuthRequest(c))
-			if !res.HasCode() {
-				b.why = "the valid authorization request ended " + res.Outcome()
-				return
-			}
-			resp := probe.Do(probe.CodeRequest(c, res))
-			if resp.Status/100 != 2 || resp.Str("access_token") == "" {
-				b.why = "the code exchange answered " + DescribeAnswer(resp)
-				return
-			}
-			b.ok = true
+			b.why = probe(p)
+			b.ok = b.why == ""
 		}()
 	}
 	select {
 	case <-b.done:
 	case <-t.ctx.Done():
-		t.Errorf("not finished: %s (waiting for the launch baseline)", endReason(t.ctx))
+		t.Errorf("not finished: %s (waiting for %s)", endReason(t.ctx), name)
 	}
 	if b.skip {
 		t.Skip(b.why)
 	}
 	if !b.ok {
-		t.NotRun(fmt.Sprintf("a valid authorization code flow does not succeed (%s), so a refusal here proves nothing; see %s", b.why, LaunchBaselineCase))
+		t.NotRun(fmt.Sprintf("%s does not succeed (%s), so a refusal here proves nothing; see %s", name, b.why, caseID))
 	}
+}
+
+// LaunchBaselineCase is the positive case whose flow negative launch cases need.
+const LaunchBaselineCase = "LAUNCH-STANDALONE-01"
+
+// RequireLaunchBaseline ends the case as not run unless a valid
+// standalone authorization, with the default launch client, ends with a
+// code that the token endpoint exchanges for an access token. It runs once
+// per run.
+func (t *T) RequireLaunchBaseline() {
+	c := t.LaunchClient()
+	t.RequireOnce("a valid authorization code flow", LaunchBaselineCase, func(p *T) string {
+		res := p.Authorize(p.NewAuthRequest(c))
+		if !res.HasCode() {
+			return "the valid authorization request ended " + res.Outcome()
+		}
+		resp := p.Do(p.CodeRequest(c, res))
+		if resp.Status/100 != 2 || resp.Str("access_token") == "" {
+			return "the code exchange answered " + DescribeAnswer(resp)
+		}
+		return ""
+	})
 }
 
 // CodeFor runs a valid authorization for c (after the baseline) and
@@ -510,3 +528,12 @@ func (t *T) TokensFor(c LaunchClient, mods ...func(*AuthRequest)) (*AuthResult, 
 	}
 	return res, resp
 }
+
+// LaunchAreas are the areas whose cases drive the authorization code flow.
+var LaunchAreas = []string{"launch", "launch-client-auth", "refresh", "openid"}
+
+// LaunchGroup is the label filter that selects them.
+const LaunchGroup = "area:launch || area:launch-client-auth || area:refresh || area:openid"
+
+// InLaunchGroup says whether a case drives the authorization code flow.
+func InLaunchGroup(m Meta) bool { return slices.Contains(LaunchAreas, m.Area()) }

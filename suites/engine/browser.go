@@ -2,7 +2,11 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/url"
@@ -53,11 +57,37 @@ var (
 	browsers  = map[string]*sharedBrowser{}
 )
 
-// browserFor starts (once per process and path) the headless Chromium.
-func browserFor(path string) (context.Context, error) {
+// trust is what the browser must trust beyond the system roots: the
+// target's configured CA certificates (by SPKI hash, Chromium's
+// --ignore-certificate-errors-spki-list), or nothing at all when the target
+// is configured insecureSkipVerify.
+type trust struct {
+	spkis    string
+	insecure bool
+}
+
+func trustFor(caPEM []byte, insecure bool) trust {
+	var hashes []string
+	for rest := caPEM; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+			hashes = append(hashes, base64.StdEncoding.EncodeToString(sum[:]))
+		}
+	}
+	return trust{spkis: strings.Join(hashes, ","), insecure: insecure}
+}
+
+// browserFor starts (once per process, path and trust) the headless Chromium.
+func browserFor(path string, tr trust) (context.Context, error) {
 	browserMu.Lock()
 	defer browserMu.Unlock()
-	if b := browsers[path]; b != nil && b.ctx.Err() == nil {
+	key := fmt.Sprintf("%s|%s|%v", path, tr.spkis, tr.insecure)
+	if b := browsers[key]; b != nil && b.ctx.Err() == nil {
 		return b.ctx, nil
 	}
 	if why := ChromiumMissing(path); why != "" {
@@ -67,7 +97,7 @@ func browserFor(path string) (context.Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("disable-background-networking", true),
@@ -77,7 +107,14 @@ func browserFor(path string) (context.Context, error) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1024, 900),
-	)
+	}
+	if tr.spkis != "" {
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", tr.spkis))
+	}
+	if tr.insecure {
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors", true))
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(alloc)
 	if err := chromedp.Do(bctx); err != nil {
 		cancelB()
@@ -85,7 +122,7 @@ func browserFor(path string) (context.Context, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting %s: %w", path, err)
 	}
-	browsers[path] = &sharedBrowser{ctx: bctx, dir: dir, cancel: func() { cancelB(); cancelAlloc(); _ = os.RemoveAll(dir) }}
+	browsers[key] = &sharedBrowser{ctx: bctx, dir: dir, cancel: func() { cancelB(); cancelAlloc(); _ = os.RemoveAll(dir) }}
 	return bctx, nil
 }
 
@@ -103,7 +140,7 @@ func CloseBrowsers() {
 type browserDriver struct{}
 
 func (browserDriver) prepare(ctx context.Context, f *flow) (string, func(), error) {
-	if _, err := browserFor(f.launch.Chromium); err != nil {
+	if _, err := browserFor(f.launch.Chromium, f.trust); err != nil {
 		return "", nil, err
 	}
 	return "", func() {}, nil
@@ -137,7 +174,7 @@ func fetchPattern(redirect string) string {
 const maxRules = 12
 
 func (browserDriver) run(ctx context.Context, f *flow) (*flowEnd, error) {
-	bctx, err := browserFor(f.launch.Chromium)
+	bctx, err := browserFor(f.launch.Chromium, f.trust)
 	if err != nil {
 		return nil, err
 	}
