@@ -179,9 +179,10 @@ func (browserDriver) run(ctx context.Context, f *flow) (*flowEnd, error) {
 		return nil, err
 	}
 	tab, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	// The tab outlives ctx by a little: every step below is bounded by the
+	// step timeout and the loop checks ctx, so a flow that runs out of time
+	// still leaves its screenshot.
 	defer cancelTab()
-	stop := context.AfterFunc(ctx, cancelTab)
-	defer stop()
 
 	caught := make(chan string, 1)
 	var navs atomic.Int64
