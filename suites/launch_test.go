@@ -175,3 +175,45 @@ func TestInteractiveDriverGetsTheCodeOnItsLoopbackListener(t *testing.T) {
 		}
 	}
 }
+
+// A login script that does not fit the pages ends the case as an error,
+// with the page's URL and a screenshot as evidence, and the negative cases
+// that need the flow are not run: never a pass, never a hang.
+func TestFailingLoginScriptIsAnErrorWithAScreenshot(t *testing.T) {
+	needChromium(t)
+	srv, err := refserver.Start(refserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	dir := t.TempDir()
+	tg := config.ForServer("bad script", srv.BaseURL, srv.Creds, nil)
+	err = config.ResolveLogin(tg.Launch, config.LoginSpec{Driver: config.DriverBrowser, StepTimeout: "1s", EvidenceDir: dir,
+		Script: []config.LoginRule{{Match: "/auth/", Present: "#username", Steps: []config.LoginStep{{Click: "#no-such-button"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := engine.Run(engine.Options{Target: tg, Version: "test", Reference: true, LabelFilter: "LAUNCH-STANDALONE-01 || PKCE-VERIFIER-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := verdicts(rep)
+	if v["LAUNCH-STANDALONE-01"] != reporter.Errored || v["PKCE-VERIFIER-01"] != reporter.NotRun {
+		t.Fatalf("verdicts %v", v)
+	}
+	c := rep.Cases[0]
+	if !strings.Contains(c.Reason, "#no-such-button") || !strings.Contains(c.Reason, "/auth/authorize") || !strings.Contains(c.Reason, "screenshot: "+dir) {
+		t.Errorf("reason %q does not name the step, the page and the screenshot", c.Reason)
+	}
+	shots, _ := os.ReadDir(dir)
+	if len(shots) == 0 {
+		t.Error("no screenshot was saved")
+	}
+	seen := false
+	for _, ex := range c.Exchanges {
+		seen = seen || (ex.Label == "Login script failed" && strings.Contains(ex.URL, "/auth/authorize"))
+	}
+	if !seen {
+		t.Errorf("the evidence does not show where the script failed: %+v", c.Exchanges)
+	}
+}

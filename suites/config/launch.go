@@ -241,6 +241,7 @@ func resolveLaunch(l *LaunchSpec, rel func(string) string, getenv func(string) s
 
 func resolveLogin(out *Launch, lg LoginSpec, rel func(string) string, getenv func(string) string, bad func(string, string, ...any) error) error {
 	out.Driver, out.MaxHops, out.EvidenceDir = lg.Driver, lg.MaxHops, rel(lg.EvidenceDir)
+	out.Script, out.secrets = nil, nil
 	if out.MaxHops <= 0 {
 		out.MaxHops = 10
 	}
