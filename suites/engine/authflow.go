@@ -537,3 +537,14 @@ const LaunchGroup = "area:launch || area:launch-client-auth || area:refresh || a
 
 // InLaunchGroup says whether a case drives the authorization code flow.
 func InLaunchGroup(m Meta) bool { return slices.Contains(LaunchAreas, m.Area()) }
+
+// ExchangeCode sends the code exchange of res as c and returns the answer.
+func (t *T) ExchangeCode(c LaunchClient, res *AuthResult) *Response {
+	return t.Do(t.CodeRequest(c, res))
+}
+
+// Refresh sends a refresh_token grant as c ("" scope: none) and returns
+// the answer.
+func (t *T) Refresh(c LaunchClient, refreshToken, scope string) *Response {
+	return t.Do(t.RefreshRequest(c, refreshToken, scope))
+}
