@@ -33,3 +33,31 @@ var (
 	refRFC7235Chall  = RFC(7235, "3.1")
 	refRFC8414Meta   = RFC(8414, "2")
 )
+
+// App Launch, refresh and OpenID Connect references (launch.go, refresh.go,
+// openid.go).
+var (
+	refALAuthorize   = SAL("app-launch.html", "obtain-authorization-code", "App Launch: Obtain authorization code")
+	refALToken       = SAL("app-launch.html", "obtain-access-token", "App Launch: Obtain access token")
+	refALRefresh     = SAL("app-launch.html", "refresh-access-token", "App Launch: Refresh access token")
+	refALStandalone  = SAL("app-launch.html", "launch-app-standalone-launch", "App Launch: Standalone Launch")
+	refALEHR         = SAL("app-launch.html", "launch-app-ehr-launch", "App Launch: EHR Launch")
+	refScopesContext = SAL("scopes-and-launch-context.html", "scopes-for-requesting-context-data", "Scopes: Scopes for requesting context data")
+	refScopesLaunchC = SAL("scopes-and-launch-context.html", "launch-context-arrives-with-your-access_token", "Scopes: Launch context arrives with your access_token")
+	refScopesID      = SAL("scopes-and-launch-context.html", "scopes-for-requesting-identity-data", "Scopes: Scopes for requesting identity data")
+	refAsymCode      = SAL("client-confidential-asymmetric.html", "authenticating-to-the-token-endpoint", "Asymmetric client auth: Authenticating to the Token endpoint")
+	refRFC6749Code   = RFC(6749, "4.1.2")
+	refRFC6749CodeEr = RFC(6749, "4.1.2.1")
+	refRFC6749CodeTk = RFC(6749, "4.1.3")
+	refRFC6749Redir  = RFC(6749, "3.1.2.4")
+	refRFC6749Refr   = RFC(6749, "6")
+	refRFC6749Conf   = RFC(6749, "3.2.1")
+	refRFC6749Sec    = RFC(6749, "10.5")
+	refRFC7636Verify = RFC(7636, "4.6")
+	refRFC7636Chall  = RFC(7636, "4.3")
+	refRFC9700PKCE   = RFC(9700, "2.1.1")
+	refRFC9700Redir  = RFC(9700, "4.1.3")
+	refRFC9700Refr   = RFC(9700, "4.14.2")
+	refOIDCIDToken   = Ref{Label: "OpenID Connect Core 1.0 §3.1.3.7 ID Token Validation", URL: "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation"}
+	refOIDCNonce     = Ref{Label: "OpenID Connect Core 1.0 §3.1.2.1 Authentication Request (nonce)", URL: "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest"}
+)

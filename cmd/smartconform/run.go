@@ -273,6 +273,10 @@ func cmdRun(f *runFlags, stdout, stderr io.Writer) int {
 			t.Insecure = true
 		}
 	}
+	defer engine.CloseBrowsers()
+	if !launchPreflight(targets, p.reference, f.out, stderr) {
+		return exitUsage
+	}
 	for _, t := range targets {
 		if t.Insecure {
 			fmt.Fprintf(stderr, "smartconform run: WARNING: TLS certificate verification is off for %s; every report says so\n", t.Name)

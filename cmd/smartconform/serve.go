@@ -84,6 +84,7 @@ func cmdServe(addrV string, useTLSV bool, writeCfgV string, latencyV, clockOffse
 		}
 	}
 	fmt.Fprintf(stdout, "smartconform reference authorization server\n  FHIR base: %s\n  discovery: %s%s\n  token:     %s\n", srv.BaseURL, srv.URL, refserver.DiscoveryPath, srv.TokenURL)
+	fmt.Fprintf(stdout, "  authorize: %s  (login user %s; --write-config writes its password)\n  EHR launch: %s%s?client_id=%s\n", srv.AuthorizeURL, srv.Creds.UserName, srv.URL, refserver.LaunchStartPath, srv.Creds.PublicID)
 	if len(faults) > 0 {
 		fmt.Fprintf(stdout, "  faults:    %s\n", strings.Join(faults, ", "))
 	}

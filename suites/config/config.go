@@ -32,6 +32,8 @@ type File struct {
 	// RegisteredScope is the scope the clients are registered for (optional).
 	RegisteredScope string  `yaml:"registeredScope,omitempty"`
 	Clients         Clients `yaml:"clients,omitempty"`
+	// Launch configures the App Launch cases (launch.go).
+	Launch *LaunchSpec `yaml:"launch,omitempty"`
 	// Targets lists several targets judged in one run (instead of target).
 	Targets []TargetEntry `yaml:"targets,omitempty"`
 }
@@ -150,6 +152,8 @@ type Target struct {
 	BasicEncoded *SecretClient
 	Post         *SecretClient
 	Public       *PublicClient
+	// Launch is the App Launch configuration (launch.go), or nil.
+	Launch *Launch
 }
 
 // AsymClient authenticates with private_key_jwt.
@@ -175,7 +179,7 @@ func (t *Target) Secrets() []string {
 			out = append(out, c.Secret)
 		}
 	}
-	return out
+	return append(out, t.Launch.LaunchSecrets()...)
 }
 
 // DefaultRequestTimeout applies when the file sets none.
@@ -275,7 +279,7 @@ func (f *File) ResolveAll(path string, getenv func(string) string) ([]*Target, e
 			if reg == "" {
 				reg = f.RegisteredScope
 			}
-			one := File{Version: f.Version, Target: spec, Scope: scope, RegisteredScope: reg, Clients: clients}
+			one := File{Version: f.Version, Target: spec, Scope: scope, RegisteredScope: reg, Clients: clients, Launch: f.Launch}
 			t, err := one.Resolve(path, getenv)
 			if err != nil {
 				var ce *Error
@@ -444,6 +448,10 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 			return nil, bad("clients.none.clientId", "is required")
 		}
 		t.Public = &PublicClient{ClientID: p.ClientID}
+	}
+	var err error
+	if t.Launch, err = resolveLaunch(f.Launch, rel, getenv, bad); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
