@@ -59,6 +59,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		"basic secret":     creds.BasicSecret,
 		"post secret":      creds.PostSecret,
 		"encoded secret":   creds.BasicEncSecret,
+		"login password":   creds.UserPassword,
 		"basic header":     strings.TrimPrefix(basicHeader(creds.BasicID, creds.BasicSecret), "Basic "),
 		"enc basic header": strings.TrimPrefix(basicHeader(creds.BasicEncID, creds.BasicEncSecret), "Basic "),
 	}

@@ -30,6 +30,8 @@ type File struct {
 	Target  TargetSpec `yaml:"target,omitempty"`
 	Scope   string     `yaml:"scope,omitempty"`
 	Clients Clients    `yaml:"clients,omitempty"`
+	// Launch configures the App Launch cases (launch.go).
+	Launch *LaunchSpec `yaml:"launch,omitempty"`
 	// Targets lists several targets judged in one run (instead of target).
 	Targets []TargetEntry `yaml:"targets,omitempty"`
 }
@@ -132,6 +134,8 @@ type Target struct {
 	BasicEncoded *SecretClient
 	Post         *SecretClient
 	Public       *PublicClient
+	// Launch is the App Launch configuration (launch.go), or nil.
+	Launch *Launch
 }
 
 // AsymClient authenticates with private_key_jwt.
@@ -253,7 +257,7 @@ func (f *File) ResolveAll(path string, getenv func(string) string) ([]*Target, e
 			if scope == "" {
 				scope = f.Scope
 			}
-			one := File{Version: f.Version, Target: spec, Scope: scope, Clients: clients}
+			one := File{Version: f.Version, Target: spec, Scope: scope, Clients: clients, Launch: f.Launch}
 			t, err := one.Resolve(path, getenv)
 			if err != nil {
 				var ce *Error
@@ -401,6 +405,10 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 			return nil, bad("clients.none.clientId", "is required")
 		}
 		t.Public = &PublicClient{ClientID: p.ClientID}
+	}
+	var err error
+	if t.Launch, err = resolveLaunch(f.Launch, rel, getenv, bad); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

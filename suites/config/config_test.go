@@ -36,8 +36,11 @@ func TestWriteForServerRoundTrips(t *testing.T) {
 			t.Errorf("key %d: %s %s", i, k.KID, k.Alg)
 		}
 	}
+	if l := tg.Launch; l == nil || l.RedirectURI != c.RedirectURI || l.PublicClientID != c.PublicID || l.Username != c.UserName || l.Password != c.UserPassword || l.LaunchStartURL != "http://127.0.0.1:1"+refserver.LaunchStartPath {
+		t.Errorf("round trip lost the launch section: %+v", tg.Launch)
+	}
 	raw, _ := os.ReadFile(p)
-	if strings.Contains(string(raw), c.BasicSecret) {
+	if strings.Contains(string(raw), c.BasicSecret) || strings.Contains(string(raw), c.UserPassword) {
 		t.Error("the configuration file holds a secret inline")
 	}
 }

@@ -61,6 +61,17 @@ func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM [
 		f.Clients.ClientSecretBasicURLEnc = &SecretSpec{ClientID: c.BasicEncID, Secret: SecretRef{File: en}}
 	}
 	f.Clients.None = &PublicSpec{ClientID: c.PublicID}
+	if c.RedirectURI != "" {
+		un, err := write(".launch-user.secret", []byte(c.UserPassword+"\n"))
+		if err != nil {
+			return err
+		}
+		f.Launch = &LaunchSpec{
+			RedirectURI: c.RedirectURI, RedirectURI2: c.RedirectURI2, LaunchURL: c.LaunchURL, Scope: c.LaunchScope,
+			LaunchStartURL: launchStartURL(baseURL), PublicClientID: c.PublicID,
+			User: LaunchUser{Username: c.UserName, Password: SecretRef{File: un}},
+		}
+	}
 	out, err := yaml.Dump(f)
 	if err != nil {
 		return err
@@ -81,5 +92,17 @@ func ForServer(name, baseURL string, c refserver.Credentials, caPEM []byte) *Tar
 	if c.BasicEncID != "" {
 		t.BasicEncoded = &SecretClient{ClientID: c.BasicEncID, Secret: c.BasicEncSecret}
 	}
+	if c.RedirectURI != "" {
+		t.Launch = &Launch{
+			RedirectURI: c.RedirectURI, RedirectURI2: c.RedirectURI2, LaunchURL: c.LaunchURL, Scope: c.LaunchScope,
+			LaunchStartURL: launchStartURL(baseURL), PublicClientID: c.PublicID, Username: c.UserName, Password: c.UserPassword,
+		}
+	}
 	return t
+}
+
+// launchStartURL is the reference server's EHR launch starter, beside its
+// FHIR base.
+func launchStartURL(baseURL string) string {
+	return strings.TrimSuffix(strings.TrimRight(baseURL, "/"), refserver.FHIRPath) + refserver.LaunchStartPath
 }
