@@ -30,7 +30,9 @@ func runOn(t *testing.T, o engine.Options, useTLS bool, faults ...string) *repor
 	}
 	defer srv.Close()
 	if o.Target == nil {
-		o.Target = config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM)
+		if o.Target, err = config.ForReference("reference", srv); err != nil {
+			t.Fatal(err)
+		}
 	}
 	o.Version, o.Reference, o.Faults = "test", true, faults
 	rep, err := engine.Run(o)

@@ -25,7 +25,11 @@ func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 		return nil, err
 	}
 	defer srv.Close()
-	return engine.Run(engine.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM), Version: version, Strict: strict, Reference: true, Faults: faults})
+	tg, err := config.ForReference("reference", srv)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Run(engine.Options{Target: tg, Version: version, Strict: strict, Reference: true, Faults: faults})
 }
 
 // cmdMutants prints the detection matrix: each fault of the reference server

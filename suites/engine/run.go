@@ -251,6 +251,7 @@ func RunTargets(targets []*config.Target, o Options) ([]*reporter.Report, error)
 		reps[i] = e.judge(ctx, selected)
 		pools[i].Wait()
 		e.finish(ctx, selected, reps[i])
+		closeJWKSHost(e) // jwkshost.go
 	}
 	return reps, nil
 }
