@@ -43,7 +43,7 @@ func runOn(t *testing.T, o engine.Options, useTLS bool, faults ...string) *repor
 }
 
 // tlsOnly are the cases skipped for a plain-HTTP loopback target.
-var tlsOnly = []string{"TLS-01", "TLS-02"}
+var tlsOnly = []string{"TLS-01", "TLS-02", "DISC-TLS-01"}
 
 func verdicts(rep *reporter.Report) map[string]reporter.Status {
 	m := map[string]reporter.Status{}

@@ -151,7 +151,7 @@ func (h *jwksHost) serve(w http.ResponseWriter, r *http.Request) {
 		f.Status = 0 // never answered
 	}
 	h.fetches = append(h.fetches, f)
-	if status == http.StatusOK && stall == nil && f.Probe == "" {
+	if status == http.StatusOK && stall == nil && f.Probe == "" && maxAge > 0 {
 		if until := f.At.Add(maxAge); until.After(h.freshUntil) {
 			h.freshUntil = until
 		}
