@@ -94,13 +94,13 @@ var _ = Area(25, "jwks-url", "Client authentication: keys registered by JWKS URL
 		Requirement: "After the client adds a key under a new kid to its set, an assertion signed with the new key should get a token even while the set fetched before is still fresh.",
 		Level:       SHOULD, Method: PrivateKeyJWT,
 		Refs:   []Ref{refAsymRegister, refAsymVerify},
-		Policy: "Registering a URL lets a client rotate its keys; the caching rules let a server keep a fresh set, so refusing the new kid until the set expires warns rather than fails. The case serves max-age=2 and sends the new kid about 1.1 s after the fetch (the reference server fetches anew for an unknown kid at most once a second).",
+		Policy: "Registering a URL lets a client rotate its keys; the caching rules let a server keep a fresh set, so refusing the new kid until the set expires warns rather than fails. The case serves max-age=4 and sends the new kid about 1.1 s after the fetch (the reference server fetches anew for an unknown kid at most once a second).",
 		Hint:   "When an assertion names a kid the cached set lacks, fetch the set anew (bounded, e.g. once per few seconds) before refusing.",
 	}, func(t *T) {
 		h := t.JWKSHost()
 		defer h.Release()
 		k := h.Keys()
-		h.RequireToken(2)
+		h.RequireToken(4)
 		t.Sleep(1100 * time.Millisecond)
 		h.Serve(noCache, k[0], k[1])
 		r := t.Do(h.Request(1))

@@ -15,21 +15,57 @@ import (
 
 // runReference runs the whole suite against a fresh reference server.
 func runReference(strict bool, faults ...string) (*reporter.Report, error) {
-	fs, err := refserver.ParseFaults(faults)
+	reps, err := runReferences(strict, [][]string{faults})
 	if err != nil {
 		return nil, err
 	}
-	// Over TLS, so that every case (the transport ones too) is judged.
-	srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: true})
+	return reps[0], nil
+}
+
+// mutantParallel is how many reference servers the detection matrix judges
+// at once: the JWKS-URL cases spend most of their time waiting for a key set
+// to go stale, so judging several servers side by side saves that time.
+const mutantParallel = 8
+
+// runReferences runs the whole suite against one fresh reference server per
+// fault set, several at once, each over TLS so that every case (the
+// transport ones too) is judged.
+func runReferences(strict bool, sets [][]string) ([]*reporter.Report, error) {
+	var targets []*config.Target
+	var servers []*refserver.Server
+	defer func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}()
+	for _, faults := range sets {
+		fs, err := refserver.ParseFaults(faults)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: true})
+		if err != nil {
+			return nil, err
+		}
+		servers = append(servers, srv)
+		tg, err := config.ForReference("reference "+strings.Join(faults, ","), srv)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, tg)
+	}
+	var flat []string
+	if len(sets) == 1 {
+		flat = sets[0]
+	}
+	reps, err := engine.RunTargets(targets, engine.Options{Version: version, Strict: strict, Reference: true, Faults: flat, ParallelTargets: mutantParallel})
 	if err != nil {
 		return nil, err
 	}
-	defer srv.Close()
-	tg, err := config.ForReference("reference", srv)
-	if err != nil {
-		return nil, err
+	for i, rep := range reps {
+		rep.Target.Faults = sets[i]
 	}
-	return engine.Run(engine.Options{Target: tg, Version: version, Strict: strict, Reference: true, Faults: faults})
+	return reps, nil
 }
 
 // cmdMutants prints the detection matrix: each fault of the reference server
@@ -63,13 +99,18 @@ func cmdMutants(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(tw, "(conformant server)\t-\t%s\t-\n", none)
 	detected, stray := 0, 0
 	names := refserver.FaultNames()
-	for _, name := range names {
+	sets := make([][]string, len(names))
+	for i, name := range names {
+		sets[i] = []string{name}
+	}
+	reps, err := runReferences(false, sets)
+	if err != nil {
+		fmt.Fprintf(stderr, "smartconform mutants: %v\n", err)
+		return exitIncomplete
+	}
+	for i, name := range names {
 		f := refserver.Faults[name]
-		rep, err := runReference(false, name)
-		if err != nil {
-			fmt.Fprintf(stderr, "smartconform mutants: %s: %v\n", name, err)
-			return exitIncomplete
-		}
+		rep := reps[i]
 		var failed, warned, other []string
 		ok := true
 		for _, c := range rep.Cases {
