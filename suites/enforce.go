@@ -85,8 +85,8 @@ var _ = Area(68, "resource-server", "Enforcement at the FHIR server", func() {
 		Title:       "A request without a token gets 401 with a Bearer challenge",
 		Requirement: "A request for the configured resource without Authorization is answered 401 with WWW-Authenticate: Bearer.",
 		Level:       MUST, Negative: true,
-		Refs:   []Ref{refRFC6750Chall, refBSEnforce},
-		Hint:   "The resource is served without authorization, or refused without telling the client how to authenticate.",
+		Refs: []Ref{refRFC6750Chall, refBSEnforce},
+		Hint: "The resource is served without authorization, or refused without telling the client how to authenticate.",
 	}, func(t *T) {
 		u := fhirResourceURL(t)
 		rsBaseline(t, u)
@@ -101,8 +101,8 @@ var _ = Area(68, "resource-server", "Enforcement at the FHIR server", func() {
 		Title:       "A garbage token gets 401",
 		Requirement: "A request with a bearer value that is no token of the server is answered 401 with WWW-Authenticate: Bearer (error=invalid_token should be given).",
 		Level:       MUST, Negative: true,
-		Refs:   []Ref{refRFC6750Codes, refBSEnforce},
-		Hint:   "The resource server accepts values it never issued (e.g. any opaque string). Validate every token.",
+		Refs: []Ref{refRFC6750Codes, refBSEnforce},
+		Hint: "The resource server accepts values it never issued (e.g. any opaque string). Validate every token.",
 	}, func(t *T) {
 		u := fhirResourceURL(t)
 		rsBaseline(t, u)

@@ -132,7 +132,7 @@ var _ = Area(64, "introspection", "Token introspection", func() {
 		Level:       MUST,
 		Refs:        []Ref{refRFC7662Resp, RFC(7662, "4"), refTIFields},
 		Policy:      "RFC 7662 §2.2 and §4 let a server refuse to describe tokens to a protected resource not allowed to see them, answering active false; SMART lets a bearer-authenticated caller introspect tokens of any client. Both readings pass; what never passes is describing the token as the caller's. Needs two confidential clients (the first asks, the Basic or post client's token is asked about).",
-		Hint:   "The response describes the caller (its client_id), not the token asked about.",
+		Hint:        "The response describes the caller (its client_id), not the token asked about.",
 	}, func(t *T) {
 		method, r, _ := freshToken(t)
 		tg := t.Target()

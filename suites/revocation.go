@@ -105,8 +105,8 @@ var _ = Area(66, "revocation", "Token revocation", func() {
 		Title:       "Revoking an unknown token is answered 200",
 		Requirement: "A revocation request, authenticated, for a value that is no token of the server is answered 200.",
 		Level:       MUST, Negative: true,
-		Refs:   []Ref{refRevokeResp},
-		Hint:   "RFC 7009 §2.2: \"invalid tokens do not cause an error response\"; the client cannot do anything useful with such an error.",
+		Refs: []Ref{refRevokeResp},
+		Hint: "RFC 7009 §2.2: \"invalid tokens do not cause an error response\"; the client cannot do anything useful with such an error.",
 	}, func(t *T) {
 		revocationURL(t)
 		method, _ := t.AnyValidRequest()
