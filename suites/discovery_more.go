@@ -102,7 +102,7 @@ var _ = Area(12, "discovery-metadata", "Discovery: metadata completeness", func(
 	Case(Meta{
 		ID:          "DISC-TLS-01",
 		Title:       "Every advertised endpoint uses TLS",
-		Requirement: "Every endpoint URL of smart-configuration (each *_endpoint, jwks_uri, issuer) is https.",
+		Requirement: "Every absolute endpoint URL of smart-configuration (each *_endpoint but the token endpoint, which TLS-01 judges; jwks_uri; issuer) is https.",
 		Level:       MUST,
 		Refs:        []Ref{refBSRequest, RFC(6749, "3.1"), refConfMetadata},
 		Policy:      "Skipped for a plain-HTTP target on a loopback address (a local test server), as TLS-01 is.",
@@ -114,7 +114,10 @@ var _ = Area(12, "discovery-metadata", "Discovery: metadata completeness", func(
 		}
 		var names []string
 		for k, v := range d.Doc {
-			if _, ok := v.(string); ok && (strings.HasSuffix(k, "_endpoint") || k == "jwks_uri" || k == "issuer") {
+			s, ok := v.(string)
+			u, err := url.Parse(s)
+			// The token endpoint is TLS-01's; a relative URL is DISC-WK-03's.
+			if ok && k != "token_endpoint" && err == nil && u.IsAbs() && (strings.HasSuffix(k, "_endpoint") || k == "jwks_uri" || k == "issuer") {
 				names = append(names, k)
 			}
 		}

@@ -84,7 +84,7 @@ func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
 // runMany runs the suite against one fresh reference server per fault
 // (over TLS where the fault needs it), several at once: the JWKS-URL cases
 // mostly wait for a key set to go stale, so servers are judged side by side.
-func runMany(t *testing.T, strict bool, names []string) map[string]map[string]reporter.Status {
+func runMany(t *testing.T, strict bool, filter string, names []string) map[string]map[string]reporter.Status {
 	t.Helper()
 	var targets []*config.Target
 	for _, name := range names {
@@ -103,7 +103,7 @@ func runMany(t *testing.T, strict bool, names []string) map[string]map[string]re
 		}
 		targets = append(targets, tg)
 	}
-	reps, err := engine.RunTargets(targets, engine.Options{Version: "test", Reference: true, Strict: strict, ParallelTargets: 8})
+	reps, err := engine.RunTargets(targets, engine.Options{Version: "test", Reference: true, Strict: strict, LabelFilter: filter, ParallelTargets: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,14 +124,14 @@ func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 		true:  verdicts(runOn(t, engine.Options{}, true)),
 	}
 	names := refserver.FaultNames()
-	all := runMany(t, false, names)
+	all := runMany(t, false, "", names)
 	var warning []string
 	for _, name := range names {
 		if len(refserver.Faults[name].Warns) > 0 {
 			warning = append(warning, name)
 		}
 	}
-	strictAll := runMany(t, true, warning)
+	strictAll := runMany(t, true, "", warning)
 	for _, name := range names {
 		f := refserver.Faults[name]
 		t.Run(name, func(t *testing.T) {

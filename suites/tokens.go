@@ -49,11 +49,11 @@ func clientIDOf(t *T, method string) string {
 
 // grantedScope is the scope a token response grants: its scope member, or
 // the requested scope when it has none (RFC 6749 §5.1).
-func grantedScope(t *T, r *Response) []string {
+func grantedScope(requested string, r *Response) []string {
 	if s, ok := r.JSON["scope"].(string); ok {
 		return strings.Fields(s)
 	}
-	return strings.Fields(t.Target().Scope)
+	return strings.Fields(requested)
 }
 
 // expiresIn reads expires_in, a number (or a numeric string).
@@ -309,7 +309,7 @@ var _ = Area(62, "issued-tokens", "Issued access tokens, as a resource server se
 		if !ok {
 			t.Skip("the JWT access token has no scope claim (RFC 9068 §2.2.3)")
 		}
-		granted := grantedScope(t, r)
+		granted := grantedScope(t.Target().Scope, r)
 		t.Must("scope claim", "the granted scope ["+strings.Join(granted, " ")+"]", strings.Fields(sc), WithTransform(func(s []string) bool { return sameScopes(s, granted) }, BeTrue()))
 	})
 })
