@@ -13,6 +13,7 @@ import (
 // fhirResourceURL is the resource the enforcement cases request; the case
 // is skipped unless the configuration names a FHIR server (opt-in).
 func fhirResourceURL(t *T) string {
+	t.TokenURL() // an unreachable target is an error, never skipped
 	tr := t.Target().Trust
 	if tr == nil || tr.FHIRBase == "" {
 		t.Skip("no FHIR resource server is named (trust.resourceServer.fhirBase): the harness sends nothing to a FHIR server unless told to")

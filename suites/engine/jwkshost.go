@@ -259,6 +259,7 @@ type JWKSSession struct {
 // is stale by its own Cache-Control. The case is skipped when no client
 // registered by JWKS URL is configured.
 func (t *T) JWKSHost() *JWKSSession {
+	t.TokenURL() // an unreachable target is an error, never skipped
 	tr := t.Target().Trust
 	if tr == nil || tr.JWKS == nil {
 		t.Skip("no client registered by JWKS URL is configured (trust.jwksClient), so the harness has no key set URL to serve")
