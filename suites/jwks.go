@@ -35,7 +35,7 @@ var _ = Area(25, "jwks-url", "Client authentication: keys registered by JWKS URL
 	// listener served could not be observed.
 	fetchedOrNotRun := func(t *T, h *JWKSSession, since time.Time, what string) {
 		if len(h.Fetches(since, "")) == 0 {
-			t.NotRun(fmt.Sprintf("not fetched: the server did not fetch the key set within the case's window (%s), although the set served before had expired by its Cache-Control; %s could not be observed (see JWKS-CACHE-01)", h.Timeline(), what))
+			t.NotRun(fmt.Sprintf("not fetched: the server did not fetch the key set after %.2f s into the case, although every set served before had expired by its own Cache-Control (%s); %s could not be observed (see JWKS-CACHE-01)", since.Sub(h.Start).Seconds(), h.Timeline(), what))
 		}
 	}
 

@@ -50,6 +50,7 @@ type Fetch struct {
 	Header http.Header
 	Probe  string // "" for the registered URL
 	Status int    // what the listener answered
+	MaxAge int    // the max-age served with it (-1: no-store)
 }
 
 type jwksHost struct {
@@ -147,6 +148,10 @@ func (h *jwksHost) serve(w http.ResponseWriter, r *http.Request) {
 		status, ctype, body, cache, stall = http.StatusNotFound, "text/plain", []byte("not here\n"), "no-store", nil
 	}
 	f.Status = status
+	f.MaxAge = int(maxAge / time.Second)
+	if cache == "no-store" {
+		f.MaxAge = -1
+	}
 	if stall != nil {
 		f.Status = 0 // never answered
 	}
@@ -412,15 +417,25 @@ func (s *JWKSSession) Timeline() string {
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
 	var parts []string
-	for _, f := range s.h.fetches {
-		if !f.At.Before(s.Start) && f.Probe == "" {
-			parts = append(parts, fmt.Sprintf("%s at +%.2f s", f.Method, f.At.Sub(s.Start).Seconds()))
+	var before *Fetch
+	for i, f := range s.h.fetches {
+		if f.Probe != "" {
+			continue
 		}
+		if f.At.Before(s.Start) {
+			before = &s.h.fetches[i]
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s at +%.2f s (answered %d, max-age=%d)", f.Method, f.At.Sub(s.Start).Seconds(), f.Status, f.MaxAge))
+	}
+	prev := "no fetch before the case"
+	if before != nil {
+		prev = fmt.Sprintf("the last fetch before the case was %.2f s before it began (answered %d, max-age=%d)", s.Start.Sub(before.At).Seconds(), before.Status, before.MaxAge)
 	}
 	if len(parts) == 0 {
-		return fmt.Sprintf("no fetch in the %.1f s since the case began", time.Since(s.Start).Seconds())
+		return fmt.Sprintf("%s; no fetch in the %.2f s since the case began", prev, time.Since(s.Start).Seconds())
 	}
-	return "fetches: " + strings.Join(parts, ", ") + fmt.Sprintf("; now +%.2f s", time.Since(s.Start).Seconds())
+	return prev + "; during the case: " + strings.Join(parts, ", ") + fmt.Sprintf("; now +%.2f s", time.Since(s.Start).Seconds())
 }
 
 // Request is a token request authenticated by an assertion of the client
