@@ -1,12 +1,14 @@
 package suites_test
 
 import (
+	"net"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/smartconform/smartconform/fixtures/refserver"
 	"github.com/smartconform/smartconform/reporter"
+	"github.com/smartconform/smartconform/suites/config"
 	"github.com/smartconform/smartconform/suites/engine"
 )
 
@@ -82,5 +84,37 @@ func TestTrustFaultsFailExactlyTheirCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A JWKS host configured as for a remote server (a listen address and the
+// public URL, not a ready-made listener) serves the set: the engine opens
+// the listener itself, answers TLS and plain HTTP on it, and closes it.
+func TestJWKSHostFromListenAddress(t *testing.T) {
+	srv, err := refserver.Start(refserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tg, err := config.ForReference("listen", srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := tg.Trust.JWKS
+	j.Listen = j.Listener.Addr().String()
+	j.Listener.Close() // the engine listens on j.Listen itself
+	j.Listener = nil
+	rep, err := engine.Run(engine.Options{Target: tg, Version: "test", Reference: true, LabelFilter: "JWKS-REG-01 || JWKS-JKU-02"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rep.Cases {
+		if c.Status != reporter.Passed {
+			t.Errorf("%s: %s %s %+v", c.ID, c.Status, c.Reason, c.Findings)
+		}
+	}
+	if c, err := net.Dial("tcp", j.Listen); err == nil {
+		c.Close()
+		t.Error("the JWKS listener is still open after the run")
 	}
 }
