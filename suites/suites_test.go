@@ -86,9 +86,20 @@ func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
 // mostly wait for a key set to go stale, so servers are judged side by side.
 func runMany(t *testing.T, strict bool, filter string, names []string) map[string]map[string]reporter.Status {
 	t.Helper()
+	return runManyWith(t, engine.Options{Strict: strict, LabelFilter: filter}, names)
+}
+
+// runManyWith is runMany with the run's options (a fault name "" is the
+// conformant server).
+func runManyWith(t *testing.T, o engine.Options, names []string) map[string]map[string]reporter.Status {
+	t.Helper()
 	var targets []*config.Target
 	for _, name := range names {
-		fs, err := refserver.ParseFaults([]string{name})
+		var list []string
+		if name != "" {
+			list = []string{name}
+		}
+		fs, err := refserver.ParseFaults(list)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +114,8 @@ func runMany(t *testing.T, strict bool, filter string, names []string) map[strin
 		}
 		targets = append(targets, tg)
 	}
-	reps, err := engine.RunTargets(targets, engine.Options{Version: "test", Reference: true, Strict: strict, LabelFilter: filter, ParallelTargets: 8})
+	o.Version, o.Reference, o.ParallelTargets = "test", true, 16
+	reps, err := engine.RunTargets(targets, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 // mutantParallel is how many reference servers the detection matrix judges
 // at once: the JWKS-URL cases spend most of their time waiting for a key set
 // to go stale, so judging several servers side by side saves that time.
-const mutantParallel = 8
+const mutantParallel = 16
 
 // runReferences runs the whole suite against one fresh reference server per
 // fault set, several at once, each over TLS so that every case (the
