@@ -2,7 +2,6 @@ package suites_test
 
 import (
 	"net"
-	"slices"
 	"testing"
 	"time"
 
@@ -11,23 +10,6 @@ import (
 	"github.com/smartconform/smartconform/suites/config"
 	"github.com/smartconform/smartconform/suites/engine"
 )
-
-// trustFaults are the faults of the trust chain (faults_trust.go).
-var trustFaults = []string{
-	refserver.FaultJWKSURLUnsupported, refserver.FaultJWKSRejectRegisteredJKU, refserver.FaultJWKSFetchPOST, refserver.FaultJWKSFetchNoAccept,
-	refserver.FaultJWKSNoRefetch, refserver.FaultJWKSCacheTooLong, refserver.FaultJWKSDuplicateKID, refserver.FaultJWKSFetchError,
-	refserver.FaultJWKSHTTPJKU, refserver.FaultFetchX5U,
-	refserver.FaultTokenUnpublishedKey, refserver.FaultTokenIssSlash, refserver.FaultTokenExpMismatch, refserver.FaultTokenScopeClaim,
-	refserver.FaultJWKSURIPrivate, refserver.FaultOIDCConfigMismatch,
-	refserver.FaultIntrospectExp, refserver.FaultIntrospectGarbage400, refserver.FaultIntrospectAnonymous, refserver.FaultIntrospectCallerAsCID,
-	refserver.FaultRevokeNoop, refserver.FaultRevokeUnknown400,
-	refserver.FaultFHIRNoToken, refserver.FaultFHIRAnyOpaque, refserver.FaultFHIRSkipSig, refserver.FaultFHIRIgnoresScope,
-	refserver.FaultFHIRCaseScheme, refserver.FaultFHIRRejectValid,
-	refserver.FaultDiscoveryUnknownCap, refserver.FaultDiscoveryOIDCNoJWKS, refserver.FaultDiscoveryScopeUnused, refserver.FaultMetadataOAuthURIs,
-}
-
-// trustAreas select the new groups.
-const trustAreas = "area:jwks-url || area:issued-tokens || area:introspection || area:revocation || area:resource-server || area:discovery-metadata"
 
 // The JWKS-URL group runs with the reference server fetching the key set
 // from the harness's own listener, rotation and cache expiry included, and
@@ -55,37 +37,10 @@ func TestJWKSURLGroupAgainstTheReferenceServer(t *testing.T) {
 	}
 }
 
-// The new groups pass against the conformant server, and each new fault
-// fails exactly its cases (the others keep their verdicts, or are not run
-// where the fault lists them so).
-func TestTrustFaultsFailExactlyTheirCases(t *testing.T) {
-	base := verdicts(runAgainst(t, engine.Options{LabelFilter: trustAreas}))
-	for id, st := range base {
-		if st != reporter.Passed && !slices.Contains([]string{"DISC-TLS-01"}, id) {
-			t.Errorf("conformant server: %s is %s", id, st)
-		}
-	}
-	all := runMany(t, false, trustAreas, trustFaults)
-	for _, name := range trustFaults {
-		f := refserver.Faults[name]
-		t.Run(name, func(t *testing.T) {
-			got := all[name]
-			for id, want := range base {
-				switch {
-				case slices.Contains(f.Targets, id):
-					want = reporter.Failed
-				case slices.Contains(f.NotRun, id):
-					want = reporter.NotRun
-				case slices.Contains(f.Warns, id):
-					want = reporter.Warned
-				}
-				if got[id] != want {
-					t.Errorf("%s: %s is %s, want %s", name, id, got[id], want)
-				}
-			}
-		})
-	}
-}
+// The new groups against each new fault are judged by
+// TestEachFaultFailsExactlyItsTargets (every fault, the whole catalogue);
+// that the new groups all pass against the conformant server, by
+// TestConformantReferenceServerPassesEveryCase.
 
 // A JWKS host configured as for a remote server (a listen address and the
 // public URL, not a ready-made listener) serves the set: the engine opens
