@@ -61,8 +61,6 @@ func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM [
 		f.Clients.ClientSecretBasicURLEnc = &SecretSpec{ClientID: c.BasicEncID, Secret: SecretRef{File: en}}
 	}
 	f.Clients.None = &PublicSpec{ClientID: c.PublicID}
-	// The reference server's own FHIR base answers the enforcement cases.
-	f.Trust = &TrustSpec{ResourceServer: &ResourceSpec{FHIRBase: baseURL}}
 	if c.RedirectURI != "" {
 		un, err := write(".launch-user.secret", []byte(c.UserPassword+"\n"))
 		if err != nil {
