@@ -15,13 +15,13 @@ build:
 	$(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/smartconform
 
 ## run: the full suite against the embedded reference server; reports in $(OUT)/
-run: build
+run: build tools
 	./$(BIN) run --out $(OUT)
 
 ## test: lint, then every Go test (suites against the reference server and each fault, CLI, reports)
 test: FUZZTIME = 10s
 test: tools lint fuzz
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 ## lint: formatting, vet, import direction, and no focused spec (a focused spec makes every run skip the rest)
 lint: imports

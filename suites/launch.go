@@ -323,7 +323,12 @@ var _ = Area(100, "launch", "SMART App Launch: authorization code flow", func() 
 		if d != nil {
 			introspect, _ = d.Doc["introspection_endpoint"].(string)
 		}
+		// The refresh token of the first use is the direct observation;
+		// introspection, where advertised, is the fallback.
 		switch {
+		case first.Str("refresh_token") != "":
+			requireRefresh(t)
+			t.ExpectRejected(t.Do(t.RefreshRequest(c, first.Str("refresh_token"), "")), invalidGrant.At(SHOULD))
 		case introspect != "" && c.Method != AuthNone:
 			req := t.WithClientAuth(c, Request{Label: "Introspection of the first access token", URL: introspect, Endpoint: EndpointIntrospect,
 				Form: url.Values{"token": {first.Str("access_token")}, "token_type_hint": {"access_token"}}})
@@ -332,9 +337,6 @@ var _ = Area(100, "launch", "SMART App Launch: authorization code flow", func() 
 				t.Skip("the introspection endpoint answered " + DescribeAnswer(r) + ", so revocation is not observable")
 			}
 			t.Should("the first access token after the code's reuse", "inactive (active: false)", r.JSON["active"], Equal(false))
-		case first.Str("refresh_token") != "":
-			requireRefresh(t)
-			t.ExpectRejected(t.Do(t.RefreshRequest(c, first.Str("refresh_token"), "")), invalidGrant.At(SHOULD))
 		default:
 			t.Skip("no introspection endpoint is advertised and no refresh token was issued, so the revocation is not observable")
 		}

@@ -12,7 +12,7 @@ import (
 // (f) The launch group (a headless-browser authorization per case) against
 // the in-process TLS reference server, at concurrency 1 and 8: wall time.
 // One Chromium serves the process; each flow has its own browser context.
-func BenchmarkF_LaunchGroup(b *testing.B) {
+func BenchmarkH_LaunchGroup(b *testing.B) {
 	if why := engine.ChromiumMissing(""); why != "" {
 		b.Skip(why)
 	}
@@ -34,6 +34,6 @@ func BenchmarkF_LaunchGroup(b *testing.B) {
 	}
 	b.ReportMetric(float64(walls[1].Milliseconds()), "ms/launch-group-c1")
 	b.ReportMetric(float64(walls[8].Milliseconds()), "ms/launch-group-c8")
-	fmt.Printf("bench (f): launch group (%d cases, one browser authorization each) in-process over TLS: %s at concurrency 1, %s at concurrency 8\n",
+	fmt.Printf("bench (h): launch group (%d cases, one browser authorization each) in-process over TLS: %s at concurrency 1, %s at concurrency 8\n",
 		cases, walls[1].Round(time.Millisecond), walls[8].Round(time.Millisecond))
 }

@@ -211,3 +211,28 @@ func BenchmarkE_HundredTenants(b *testing.B) {
 		fmt.Printf("bench (e): 100 tenants x full catalogue (%d cases) at 100 ms latency: %s (goal < 60s)\n", cases, took.Round(time.Millisecond))
 	}
 }
+
+// (f) The JWKS-URL group (issue 11) against the in-process reference
+// server fetching the key set from the harness's own listener, rotation and
+// cache expiry included: wall time (goal < 30 s; measured, never asserted).
+func BenchmarkI_JWKSURLGroup(b *testing.B) {
+	var total time.Duration
+	var cases int
+	for i := 0; i < b.N; i++ {
+		srv, err := refserver.Start(refserver.Options{TLS: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tg, err := config.ForReference("bench", srv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took, n := mustRun(b, engine.Options{Target: tg, Version: "bench", LabelFilter: "area:jwks-url"})
+		srv.Close()
+		total += took
+		cases = n
+	}
+	wall := total / time.Duration(b.N)
+	b.ReportMetric(wall.Seconds(), "s/group")
+	fmt.Printf("bench (i): JWKS-URL group (%d cases) against the reference server: %s wall (goal < 30s)\n", cases, wall.Round(time.Millisecond))
+}

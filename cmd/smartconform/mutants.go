@@ -18,30 +18,64 @@ import (
 
 // runReference runs the whole suite against a fresh reference server.
 func runReference(strict bool, faults ...string) (*reporter.Report, error) {
-	return runReferenceFiltered(strict, "", faults...)
+	var rep *reporter.Report
+	err := runReferences(strict, "", 1, [][]string{faults}, func(_ int, r *reporter.Report) { rep = r })
+	return rep, err
 }
 
-// runReferenceFiltered runs the cases a label filter selects ("" all).
-func runReferenceFiltered(strict bool, filter string, faults ...string) (*reporter.Report, error) {
-	fs, err := refserver.ParseFaults(faults)
-	if err != nil {
-		return nil, err
+// mutantParallel is how many reference servers the detection matrix judges
+// at once: the JWKS-URL cases spend most of their time waiting for a key set
+// to go stale, so judging several servers side by side saves that time.
+// Runs with the launch group drive a browser per flow, which is CPU-bound:
+// launchParallel of them at once.
+const (
+	mutantParallel = 16
+	launchParallel = 2
+)
+
+// runReferences runs the cases filter selects ("" all) against one fresh
+// reference server per fault set, several at once, each over TLS so that
+// every case (the transport ones too) is judged; each report goes to each as
+// it is judged, in order.
+func runReferences(strict bool, filter string, parallel int, sets [][]string, each func(i int, rep *reporter.Report)) error {
+	var targets []*config.Target
+	var servers []*refserver.Server
+	defer func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}()
+	for _, faults := range sets {
+		fs, err := refserver.ParseFaults(faults)
+		if err != nil {
+			return err
+		}
+		srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: true})
+		if err != nil {
+			return err
+		}
+		servers = append(servers, srv)
+		tg, err := config.ForReference("reference "+strings.Join(faults, ","), srv)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, tg)
 	}
-	// Over TLS, so that every case (the transport ones too) is judged.
-	srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: true})
-	if err != nil {
-		return nil, err
+	var flat []string
+	if len(sets) == 1 {
+		flat = sets[0]
 	}
-	defer srv.Close()
-	return engine.Run(engine.Options{Target: config.ForServer("reference", srv.BaseURL, srv.Creds, srv.CACertPEM), Version: version, Strict: strict, Reference: true, Faults: faults, LabelFilter: filter})
+	o := engine.Options{Version: version, Strict: strict, Reference: true, Faults: flat, ParallelTargets: parallel, LabelFilter: filter}
+	return engine.RunTargetsFunc(targets, o, func(i int, rep *reporter.Report) error {
+		rep.Target.Faults = sets[i]
+		each(i, rep)
+		return nil
+	})
 }
 
-// cmdMutants prints the detection matrix: each fault of the reference server
-// → the cases that failed. A fault is detected when its target cases fail
-// (its SHOULD-level cases warn); a false failure is a case that does not
-// pass against the conformant server.
 func newMutantsCmd(stdout, stderr io.Writer) *cobra.Command {
-	return withEnvHelp(&cobra.Command{
+	var only []string
+	cmd := &cobra.Command{
 		Use:   "mutants",
 		Short: "Run the suite against every fault of the reference server",
 		Long: `Run the whole suite against the conformant reference server, then against
@@ -50,19 +84,37 @@ that failed. A fault is detected when exactly its target cases fail (its
 SHOULD-level cases warn). Progress (one line per fault as it finishes) goes
 to stderr; the matrix and the closing "detection:" line to stdout. Exit 0
 when every fault is detected with no false failure and no side effect.`,
-		Example: "  smartconform mutants",
+		Example: "  smartconform mutants\n  smartconform mutants --fault accept-expired --fault skip-www-authenticate",
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return code(cmdMutants(stdout, stderr))
+			return code(cmdMutants(only, stdout, stderr))
 		},
-	})
+	}
+	cmd.Flags().StringArrayVar(&only, "fault", nil, "judge only these faults (repeatable; default: every fault)")
+	_ = cmd.RegisterFlagCompletionFunc("fault", completeValues(refserver.FaultNames()...))
+	return withEnvHelp(cmd)
 }
 
-func cmdMutants(stdout, stderr io.Writer) int {
+// cmdMutants prints the detection matrix: each fault of the reference server
+// → the cases that failed. A fault is detected when its target cases fail
+// (its SHOULD-level cases warn); a false failure is a case that does not
+// pass against the conformant server. The launch group (a browser flow per
+// case) runs only for the faults that name one of its cases; the others are
+// judged on the rest of the catalogue.
+func cmdMutants(only []string, stdout, stderr io.Writer) int {
 	defer engine.CloseBrowsers()
 	start := time.Now()
 	names := refserver.FaultNames()
-	fmt.Fprintf(stderr, "mutants: the conformant server, then %d faults\n", len(names))
+	if len(only) > 0 {
+		for _, n := range only {
+			if _, ok := refserver.Faults[n]; !ok {
+				fmt.Fprintf(stderr, "smartconform mutants: --fault: unknown fault %q\nsee 'smartconform serve --help' for the list\n", n)
+				return exitUsage
+			}
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(only, n) })
+	}
+	fmt.Fprintf(stderr, "mutants: the conformant server, then %d faults, %d at a time\n", len(names), mutantParallel)
 	base, err := runReference(false)
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform mutants: %v\n", err)
@@ -82,6 +134,48 @@ func cmdMutants(stdout, stderr io.Writer) int {
 			falseFailures = append(falseFailures, c.ID+" ("+string(c.Status)+")")
 		}
 	}
+	width := len(fmt.Sprint(len(names)))
+	fmt.Fprintf(stderr, "[%*d/%d] %-38s %d false failures (elapsed %s)\n", width, 0, len(names), "(conformant server)", len(falseFailures), time.Since(start).Round(time.Second))
+
+	// Two batches: the faults that name a launch case run the whole
+	// catalogue, the others all but the launch group.
+	var withLaunch, without []string
+	for _, name := range names {
+		f := refserver.Faults[name]
+		if slices.ContainsFunc(append(append(append([]string(nil), f.Targets...), f.NotRun...), f.Warns...), func(id string) bool { return launchIDs[id] }) {
+			withLaunch = append(withLaunch, name)
+		} else {
+			without = append(without, name)
+		}
+	}
+	reps := map[string]*reporter.Report{}
+	done := 0
+	for _, batch := range []struct {
+		filter   string
+		names    []string
+		parallel int
+	}{{"!(" + engine.LaunchGroup + ")", without, mutantParallel}, {"", withLaunch, launchParallel}} {
+		sets := make([][]string, len(batch.names))
+		for i, n := range batch.names {
+			sets[i] = []string{n}
+		}
+		err := runReferences(false, batch.filter, batch.parallel, sets, func(i int, rep *reporter.Report) {
+			name := batch.names[i]
+			reps[name] = rep
+			done++
+			_, _, _, ok := judgeFault(refserver.Faults[name], baseStatus, rep)
+			note := "detected"
+			if !ok {
+				note = "NOT DETECTED"
+			}
+			fmt.Fprintf(stderr, "[%*d/%d] %-38s %s (elapsed %s)\n", width, done, len(names), name, note, time.Since(start).Round(time.Second))
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "smartconform mutants: %v\n", err)
+			return exitIncomplete
+		}
+	}
+
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FAULT\tDETECTED\tFAILED CASES\tOTHER CHANGES")
 	none := "none"
@@ -89,25 +183,9 @@ func cmdMutants(stdout, stderr io.Writer) int {
 		none = strings.Join(falseFailures, ", ")
 	}
 	fmt.Fprintf(tw, "(conformant server)\t-\t%s\t-\n", none)
-	fmt.Fprintf(stderr, "[%*d/%d] %-34s %d false failures (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), 0, len(names), "(conformant server)", len(falseFailures), time.Since(start).Round(10*time.Millisecond), time.Since(start).Round(time.Second))
 	detected, stray := 0, 0
-	for k, name := range names {
-		t0 := time.Now()
-		f := refserver.Faults[name]
-		// The launch group (a browser flow per case) runs for the faults
-		// that name one of its cases; the others leave it as it was.
-		filter := "!(" + engine.LaunchGroup + ")"
-		for _, id := range append(append(append([]string(nil), f.Targets...), f.NotRun...), f.Warns...) {
-			if launchIDs[id] {
-				filter = ""
-			}
-		}
-		rep, err := runReferenceFiltered(false, filter, name)
-		if err != nil {
-			fmt.Fprintf(stderr, "smartconform mutants: %s: %v\n", name, err)
-			return exitIncomplete
-		}
-		failed, warned, other, ok := judgeFault(f, baseStatus, rep)
+	for _, name := range names {
+		failed, warned, other, ok := judgeFault(refserver.Faults[name], baseStatus, reps[name])
 		mark := "yes"
 		if ok {
 			detected++
@@ -126,14 +204,6 @@ func cmdMutants(stdout, stderr io.Writer) int {
 			otherText = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, mark, cases, otherText)
-		note := "detected"
-		if !ok {
-			note = "NOT DETECTED"
-		}
-		if len(other) > 0 {
-			note += ", side effects: " + otherText
-		}
-		fmt.Fprintf(stderr, "[%*d/%d] %-34s %s (%s, elapsed %s)\n", len(fmt.Sprint(len(names))), k+1, len(names), name, note, time.Since(t0).Round(10*time.Millisecond), time.Since(start).Round(time.Second))
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\ndetection: %d/%d faults detected, %d false failures on the conformant server, %d faults with unexpected side effects\n",
@@ -170,6 +240,9 @@ func judgeFault(f refserver.Fault, baseStatus map[string]reporter.Status, rep *r
 			want = reporter.Warned
 		case slices.Contains(f.NotRun, c.ID):
 			want = reporter.NotRun
+			if c.Status == reporter.Skipped {
+				want = reporter.Skipped // not judged either way: nothing left to judge
+			}
 		}
 		if c.Status != want {
 			if slices.Contains(f.Targets, c.ID) || slices.Contains(f.Warns, c.ID) {

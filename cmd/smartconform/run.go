@@ -261,7 +261,12 @@ func cmdRun(f *runFlags, stdout, stderr io.Writer) int {
 			return exitIncomplete
 		}
 		defer srv.Close()
-		targets = []*config.Target{config.ForServer("smartconform reference server", srv.BaseURL, srv.Creds, srv.CACertPEM)}
+		tg, err := config.ForReference("smartconform reference server", srv)
+		if err != nil {
+			fmt.Fprintf(stderr, "smartconform run: the reference server's JWKS-URL client: %v\n", err)
+			return exitIncomplete
+		}
+		targets = []*config.Target{tg}
 		fmt.Fprintf(stdout, "No --config given: testing the embedded reference server at %s", srv.BaseURL)
 		if len(f.faults) > 0 {
 			fmt.Fprintf(stdout, " with faults %v", f.faults)

@@ -34,6 +34,8 @@ type File struct {
 	Clients         Clients `yaml:"clients,omitempty"`
 	// Launch configures the App Launch cases (launch.go).
 	Launch *LaunchSpec `yaml:"launch,omitempty"`
+	// Trust configures the trust-chain cases (jwks.go).
+	Trust *TrustSpec `yaml:"trust,omitempty"`
 	// Targets lists several targets judged in one run (instead of target).
 	Targets []TargetEntry `yaml:"targets,omitempty"`
 }
@@ -154,6 +156,8 @@ type Target struct {
 	Public       *PublicClient
 	// Launch is the App Launch configuration (launch.go), or nil.
 	Launch *Launch
+	// Trust is the trust-chain configuration (jwks.go), or nil.
+	Trust *Trust
 }
 
 // AsymClient authenticates with private_key_jwt.
@@ -279,7 +283,7 @@ func (f *File) ResolveAll(path string, getenv func(string) string) ([]*Target, e
 			if reg == "" {
 				reg = f.RegisteredScope
 			}
-			one := File{Version: f.Version, Target: spec, Scope: scope, RegisteredScope: reg, Clients: clients, Launch: f.Launch}
+			one := File{Version: f.Version, Target: spec, Scope: scope, RegisteredScope: reg, Clients: clients, Launch: f.Launch, Trust: f.Trust}
 			t, err := one.Resolve(path, getenv)
 			if err != nil {
 				var ce *Error
@@ -451,6 +455,9 @@ func (f *File) Resolve(path string, getenv func(string) string) (*Target, error)
 	}
 	var err error
 	if t.Launch, err = resolveLaunch(f.Launch, rel, getenv, bad); err != nil {
+		return nil, err
+	}
+	if t.Trust, err = resolveTrust(f.Trust, rel, bad); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -293,6 +293,7 @@ func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *r
 		rep := e.judge(ctx, selected)
 		pools[i].Wait()
 		e.finish(ctx, selected, rep)
+		closeJWKSHost(e)                            // jwkshost.go
 		e.client.GetClient().CloseIdleConnections() // no idle connection (and its goroutines) outlives the target
 		envs[i] = nil                               // its records and evidence go with the report
 		if err := each(i, rep); err != nil {
