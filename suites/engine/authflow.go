@@ -415,10 +415,11 @@ func (t *T) RefreshRequest(c LaunchClient, refreshToken, scope string) Request {
 // ---- the positive flows negative cases need first ----
 
 type onceResult struct {
-	done chan struct{}
-	ok   bool
-	skip bool // the flow cannot run here (no browser): skip, do not call it not run
-	why  string
+	done    chan struct{}
+	ok      bool
+	skip    bool // the flow cannot run here (no browser): skip, do not call it not run
+	errored bool // the probe got no answer: the case is an error too
+	why     string
 }
 
 // prerequisites are kept per run by weak pointer: a finished run's env is
@@ -457,7 +458,7 @@ func (t *T) RequireOnce(name, caseID string, probe func(p *T) string) {
 						b.why = fmt.Sprintf("harness error: %v", r)
 						return
 					}
-					b.why, b.skip = p.rec.reason, p.rec.outcome == skipped
+					b.why, b.skip, b.errored = p.rec.reason, p.rec.outcome == skipped, p.rec.outcome == errored
 				}
 			}()
 			b.why = probe(p)
@@ -471,6 +472,11 @@ func (t *T) RequireOnce(name, caseID string, probe func(p *T) string) {
 	}
 	if b.skip {
 		t.Skip(b.why)
+	}
+	if b.errored {
+		// The prerequisite got no answer (unreachable target, failed
+		// discovery): this case cannot be judged either, an error.
+		t.Errorf("%s", b.why)
 	}
 	if !b.ok {
 		t.NotRun(fmt.Sprintf("%s does not succeed (%s), so a refusal here proves nothing; see %s", name, b.why, caseID))
