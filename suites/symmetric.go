@@ -218,7 +218,7 @@ var _ = Area(30, "client-secret", "Client authentication: client secrets", func(
 			t.Skip("the server advertises client_secret_jwt")
 		}
 		b := t.Target().Basic
-		a, err := fixtures.AssertionSpec{ClientID: b.ClientID, TokenURL: t.TokenURL()}.Build(fixtures.WithoutHeader("kid"), fixtures.HMACWith([]byte(b.Secret)))
+		a, err := fixtures.AssertionSpec{ClientID: b.ClientID, TokenURL: t.TokenURL(), Now: t.AssertionNow()}.Build(fixtures.WithoutHeader("kid"), fixtures.HMACWith([]byte(b.Secret)))
 		if err != nil {
 			t.Errorf("could not build the assertion: %v", err)
 		}

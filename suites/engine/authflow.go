@@ -380,7 +380,7 @@ func (t *T) WithClientAuth(c LaunchClient, req Request) Request {
 	case ClientSecretPost:
 		req = WithForm(WithForm(req, "client_id", c.ClientID), "client_secret", c.Secret)
 	case PrivateKeyJWT:
-		a, err := fixtures.AssertionSpec{ClientID: c.ClientID, TokenURL: t.TokenURL(), Key: c.Keys[0]}.Build()
+		a, err := fixtures.AssertionSpec{ClientID: c.ClientID, TokenURL: t.TokenURL(), Key: c.Keys[0], Now: t.AssertionNow()}.Build()
 		if err != nil {
 			t.Errorf("could not build the client assertion: %v", err)
 		}
@@ -418,7 +418,7 @@ type onceResult struct {
 	done    chan struct{}
 	ok      bool
 	skip    bool // the flow cannot run here (no browser): skip, do not call it not run
-	errored bool // the probe got no answer: the case is an error too
+	errored bool // the probe got no answer: the case is an error too (any other error of the probe makes it not run)
 	why     string
 }
 
@@ -458,7 +458,7 @@ func (t *T) RequireOnce(name, caseID string, probe func(p *T) string) {
 						b.why = fmt.Sprintf("harness error: %v", r)
 						return
 					}
-					b.why, b.skip, b.errored = p.rec.reason, p.rec.outcome == skipped, p.rec.outcome == errored
+					b.why, b.skip, b.errored = p.rec.reason, p.rec.outcome == skipped, p.rec.outcome == errored && p.rec.noAnswer
 				}
 			}()
 			b.why = probe(p)

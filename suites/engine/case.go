@@ -36,6 +36,11 @@ type caseRecord struct {
 	causes []cause
 	// answers are the responses the case got (T.Do), for the 5xx rule.
 	answers []answered
+	// noAnswer is set when a request got no answer (Do) or discovery
+	// failed: an error of such a case makes the cases that need it errors
+	// too; any other error (a login script that cannot be driven) makes
+	// them not run.
+	noAnswer bool
 }
 
 // T is a case's handle on the target: it sends requests (recording every

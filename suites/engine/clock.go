@@ -90,6 +90,9 @@ func (e *env) assertionNow(ctx context.Context) time.Time {
 	return time.Now().Add(e.clockShift()).Add(-IssuedBackdate)
 }
 
+// AssertionNow is the time a valid assertion is dated by (see assertionNow).
+func (t *T) AssertionNow() time.Time { return t.env.assertionNow(t.ctx) }
+
 // ServerNow is the harness's best reading of the server's clock: for time
 // claims a case sets relative to the server.
 func (t *T) ServerNow() time.Time { return time.Now().Add(t.env.clockShift()) }

@@ -145,6 +145,7 @@ func (t *T) Discovery() *Discovery {
 	}
 	d, err := t.env.discovery(t.ctx)
 	if err != nil {
+		t.rec.noAnswer = true
 		t.Errorf("not run: %v", err)
 	}
 	return d
@@ -164,6 +165,7 @@ func (t *T) DiscoveryURL() string { return t.env.discoveryURL() }
 func (t *T) TokenURL() string {
 	u, err := t.env.tokenURL(t.ctx)
 	if err != nil {
+		t.rec.noAnswer = true
 		t.Errorf("not run: %v", err)
 	}
 	return u

@@ -287,16 +287,6 @@ func curl(ex reporter.Exchange) string {
 // MaxRetryAfter), never judged. A request carrying a client assertion is not
 // sent again, since that would be a replay: the case ends as an error
 // saying so. Other requests are sent again, up to three times.
-// TryDo sends req once and records the exchange, like Do, but returns a
-// missing answer as an error instead of ending the case: for requests to
-// helpers outside the spec (an EHR launch starter), whose failure makes the
-// case not run rather than an error.
-func (t *T) TryDo(req Request) (*Response, error) {
-	resp, ex, err := t.env.send(t.ctx, req)
-	t.rec.exchanges = append(t.rec.exchanges, ex)
-	return resp, err
-}
-
 func (t *T) Do(req Request) *Response {
 	for attempt := 1; ; attempt++ {
 		resp, ex, err := t.env.send(t.ctx, req)
@@ -305,6 +295,7 @@ func (t *T) Do(req Request) *Response {
 			t.rec.answers = append(t.rec.answers, answered{label: req.Label, resp: resp})
 		}
 		if err != nil {
+			t.rec.noAnswer = true
 			if t.ctx.Err() != nil {
 				t.Errorf("not finished: %s (during the %s)", endReason(t.ctx), strings.ToLower(req.Label))
 			}
@@ -326,4 +317,14 @@ func (t *T) Do(req Request) *Response {
 			t.Errorf("not finished: %s (waiting out a 429)", endReason(t.ctx))
 		}
 	}
+}
+
+// TryDo sends req once and records the exchange, like Do, but returns a
+// missing answer as an error instead of ending the case: for requests to
+// helpers outside the spec (an EHR launch starter), whose failure makes the
+// case not run rather than an error.
+func (t *T) TryDo(req Request) (*Response, error) {
+	resp, ex, err := t.env.send(t.ctx, req)
+	t.rec.exchanges = append(t.rec.exchanges, ex)
+	return resp, err
 }

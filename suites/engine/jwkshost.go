@@ -441,7 +441,7 @@ func (s *JWKSSession) Timeline() string {
 // Request is a token request authenticated by an assertion of the client
 // registered by JWKS URL, signed with its key number key.
 func (s *JWKSSession) Request(key int, muts ...fixtures.Mutation) Request {
-	spec := fixtures.AssertionSpec{ClientID: s.ClientID(), TokenURL: s.t.TokenURL(), Key: s.Keys()[key]}
+	spec := fixtures.AssertionSpec{ClientID: s.ClientID(), TokenURL: s.t.TokenURL(), Key: s.Keys()[key], Now: s.t.AssertionNow()}
 	a, err := spec.Build(muts...)
 	if err != nil {
 		s.t.Errorf("could not build the assertion: %v", err)
