@@ -41,6 +41,8 @@ type caseRecord struct {
 	// too; any other error (a login script that cannot be driven) makes
 	// them not run.
 	noAnswer bool
+	// slotless is set when the case left the pool (T.leavePool).
+	slotless bool
 }
 
 // T is a case's handle on the target: it sends requests (recording every

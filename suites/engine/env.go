@@ -45,6 +45,10 @@ type env struct {
 	basicRaw  bool                   // the Basic baseline was taken in the raw form
 
 	clock clock // the target's clock, from its Date header (clock.go)
+
+	// slots holds a token per running case body (startPool); a case that
+	// leaves the pool gives its token back (T.leavePool).
+	slots chan struct{}
 }
 
 // baselineMu serializes the sending of one method's baseline.

@@ -273,6 +273,7 @@ func (t *T) JWKSHost() *JWKSSession {
 	if err != nil {
 		t.Errorf("%v", err)
 	}
+	t.leavePool() // the host is taken one case at a time: the waiting cases leave the pool
 	select {
 	case h.lock <- struct{}{}:
 	case <-t.ctx.Done():

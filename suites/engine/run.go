@@ -31,7 +31,9 @@ type Options struct {
 	// Context ends the run early when cancelled (SIGINT, SIGTERM): cases not
 	// finished are reported as errors, "not run", and the reports written.
 	Context context.Context
-	// Concurrency is how many cases run at once (default 4). Verdicts do
+	// Concurrency is how many cases run at once (default 4), besides the
+	// one case that holds the JWKS host (those cases mostly wait, and take
+	// the host one at a time: T.leavePool). Verdicts do
 	// not depend on it; cases whose requests must be ordered make them in
 	// one body (the replay case sends its two requests in sequence).
 	Concurrency int
@@ -451,40 +453,41 @@ func (e *env) caseResult(m Meta) (reporter.Case, bool) {
 // DefaultConcurrency is how many cases run at once unless told otherwise.
 const DefaultConcurrency = 4
 
-// startPool runs the selected case bodies on Options.Concurrency workers,
-// in catalogue order, the sweeps (Meta.Sweep) once every other case has
-// finished; each spec waits for its own case (await). When ctx ends, cases
-// not yet started are recorded as not run and in-flight requests are
-// cancelled.
+// startPool runs the selected case bodies, at most Options.Concurrency at
+// once, in catalogue order, the sweeps (Meta.Sweep) once every other case
+// has finished; each spec waits for its own case (await). A case that waits
+// for the JWKS host leaves the pool (T.leavePool), so waiting cases never
+// stall the rest of the run.
+// When ctx ends, cases not yet started are recorded as not run and
+// in-flight requests are cancelled.
 func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]func(*T)) *sync.WaitGroup {
-	jobs := make(chan Meta)
 	var wg sync.WaitGroup
+	wg.Add(len(selected))
+	e.slots = make(chan struct{}, e.opts.Concurrency)
 	*e.opts.start = time.Now()
-	for i := 0; i < e.opts.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for m := range jobs {
-				var rec *caseRecord
-				if ctx.Err() != nil {
-					rec = &caseRecord{meta: m, outcome: errored, reason: "not run: the run ended before this case started (" + endReason(ctx) + ")"}
-				} else {
-					if e.opts.CaseStarted != nil {
-						e.opts.CaseStarted(e.opts.index, m)
-					}
-					rec = e.execute(ctx, m, run[m.ID])
-				}
-				e.mu.Lock()
-				e.records[m.ID] = rec
-				e.mu.Unlock()
-				if e.opts.CaseFinished != nil {
-					if c, ok := e.judged(m); ok {
-						e.opts.CaseFinished(e.opts.index, c)
-					}
-				}
-				close(e.done[m.ID])
+	one := func(m Meta) {
+		defer wg.Done()
+		var rec *caseRecord
+		if ctx.Err() != nil {
+			rec = &caseRecord{meta: m, outcome: errored, reason: "not run: the run ended before this case started (" + endReason(ctx) + ")"}
+		} else {
+			if e.opts.CaseStarted != nil {
+				e.opts.CaseStarted(e.opts.index, m)
 			}
-		}()
+			rec = e.execute(ctx, m, run[m.ID])
+		}
+		if !rec.slotless {
+			<-e.slots
+		}
+		e.mu.Lock()
+		e.records[m.ID] = rec
+		e.mu.Unlock()
+		if e.opts.CaseFinished != nil {
+			if c, ok := e.judged(m); ok {
+				e.opts.CaseFinished(e.opts.index, c)
+			}
+		}
+		close(e.done[m.ID])
 	}
 	go func() {
 		var sweeps []Meta
@@ -493,7 +496,8 @@ func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]fun
 				sweeps = append(sweeps, m)
 				continue
 			}
-			jobs <- m
+			e.slots <- struct{}{}
+			go one(m)
 		}
 		if len(sweeps) > 0 {
 			for _, m := range selected {
@@ -503,11 +507,24 @@ func (e *env) startPool(ctx context.Context, selected []Meta, run map[string]fun
 			}
 		}
 		for _, m := range sweeps {
-			jobs <- m
+			e.slots <- struct{}{}
+			go one(m)
 		}
-		close(jobs)
 	}()
 	return &wg
+}
+
+// leavePool gives the case's slot back to the pool for the rest of the
+// case: for the cases that take the JWKS host, one at a time (their own
+// lane beside the pool, so at most Concurrency+1 case bodies run at once).
+// They mostly wait (for the host, for a served set to go stale), and
+// waiting for a slot again after that wait would queue them behind the
+// browser flows.
+func (t *T) leavePool() {
+	if !t.rec.slotless {
+		t.rec.slotless = true
+		<-t.env.slots
+	}
 }
 
 // await is the spec side of the pool: it waits for the case's record, or
