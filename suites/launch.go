@@ -413,11 +413,21 @@ var _ = Area(100, "launch", "SMART App Launch: authorization code flow", func() 
 
 var _ = Area(105, "launch-client-auth", "SMART App Launch: code exchange by client type", func() {
 
+	// exchange judges c's code exchange. A refusal when the same client's
+	// valid request is refused at the token endpoint too (its baseline) is
+	// the method's own defect, judged by its positive case: the exchange is
+	// then not run.
 	exchange := func(t *T, methods ...string) {
 		t.RequireLaunchBaseline()
 		c := t.LaunchClient(methods...)
 		res := t.CodeFor(c)
-		t.ExpectToken(t.Do(t.CodeRequest(c, res)))
+		r := t.Do(t.CodeRequest(c, res))
+		if r.Status/100 != 2 && c.Method != AuthNone {
+			if ok, why := t.BaselineOK(c.Method); !ok {
+				t.NotRun(fmt.Sprintf("the code exchange was refused (%s), and so is a valid %s client_credentials request of the same client (%s): the client's authentication itself is refused, which the %s cases judge", DescribeAnswer(r), c.Method, why, c.Method))
+			}
+		}
+		t.ExpectToken(r)
 	}
 
 	Case(Meta{
@@ -434,8 +444,9 @@ var _ = Area(105, "launch-client-auth", "SMART App Launch: code exchange by clie
 		Title:       "A client-secret client exchanges its code",
 		Requirement: "A client registered with a secret exchanges its code with client_secret_post (or client_secret_basic).",
 		Level:       MUST, Method: ClientSecretPost,
-		Refs: []Ref{refSym, refALToken, refRFC6749Auth},
-		Hint: "The server refused a code exchange authenticated with the client's secret.",
+		Refs:   []Ref{refSym, refALToken, refRFC6749Auth},
+		Policy: "A refusal while the same client's valid client_credentials request is refused too is reported not run: the client's authentication itself is then judged by the method's own cases (SYM-*, ASYM-POS-*).",
+		Hint:   "The server refused a code exchange authenticated with the client's secret.",
 	}, func(t *T) { exchange(t, ClientSecretPost, ClientSecretBasic) })
 
 	Case(Meta{
@@ -443,8 +454,9 @@ var _ = Area(105, "launch-client-auth", "SMART App Launch: code exchange by clie
 		Title:       "A private_key_jwt client exchanges its code",
 		Requirement: "A client registered with a public key exchanges its code with a client assertion (private_key_jwt).",
 		Level:       MUST, Method: PrivateKeyJWT,
-		Refs: []Ref{refAsymCode, refALToken},
-		Hint: "The server refused a code exchange authenticated with a client assertion: SMART's asymmetric client authentication applies to the authorization_code grant too.",
+		Refs:   []Ref{refAsymCode, refALToken},
+		Policy: "A refusal while the same client's valid client_credentials request is refused too is reported not run: the client's authentication itself is then judged by the method's own cases (SYM-*, ASYM-POS-*).",
+		Hint:   "The server refused a code exchange authenticated with a client assertion: SMART's asymmetric client authentication applies to the authorization_code grant too.",
 	}, func(t *T) { exchange(t, PrivateKeyJWT) })
 
 	Case(Meta{

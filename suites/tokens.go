@@ -96,10 +96,20 @@ func oidcConfigURL(t *T, d *Discovery) string {
 	return base + "/.well-known/openid-configuration"
 }
 
-// issuerAndJWKS finds the issuer and jwks_uri: from smart-configuration,
-// else from openid-configuration; the case is skipped when neither names
-// them.
+// issuerAndJWKS finds the issuer and jwks_uri (discoveredIssuerAndJWKS);
+// the case is skipped when neither document names them.
 func issuerAndJWKS(t *T) (string, string) {
+	iss, jwks := discoveredIssuerAndJWKS(t)
+	if iss == "" || jwks == "" {
+		t.Skip("the server advertises no issuer and jwks_uri (smart-configuration or openid-configuration), so an access token cannot be checked against them")
+	}
+	return iss, jwks
+}
+
+// discoveredIssuerAndJWKS finds the issuer and jwks_uri: from
+// smart-configuration, else from openid-configuration ("" where neither
+// names one).
+func discoveredIssuerAndJWKS(t *T) (string, string) {
 	d := t.Discovery()
 	iss, _ := d.Doc["issuer"].(string)
 	jwks, _ := d.Doc["jwks_uri"].(string)
@@ -113,9 +123,6 @@ func issuerAndJWKS(t *T) (string, string) {
 				jwks = r.Str("jwks_uri")
 			}
 		}
-	}
-	if iss == "" || jwks == "" {
-		t.Skip("the server advertises no issuer and jwks_uri (smart-configuration or openid-configuration), so an access token cannot be checked against them")
 	}
 	return iss, jwks
 }

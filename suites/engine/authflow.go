@@ -125,32 +125,56 @@ func (t *T) LaunchClientFor(method string) (LaunchClient, bool) {
 	return LaunchClient{}, false
 }
 
-// LaunchClient returns the first configured launch client among methods
-// (all methods when none are given: confidential ones first, so that the
-// cases not about one client type use the same client), or skips the case.
+// LaunchClient returns a configured launch client among methods (all
+// methods when none are given: confidential ones first, so that the cases
+// not about one client type use the same client), or skips the case. The
+// first one whose authentication works at the token endpoint (its
+// baseline is accepted; a public client has none) is preferred: a server
+// that refuses one method is judged for that once, by the method's own
+// cases, and the flows go on with a client that works.
 func (t *T) LaunchClient(methods ...string) LaunchClient {
 	if len(methods) == 0 {
 		methods = []string{ClientSecretBasic, ClientSecretPost, PrivateKeyJWT, AuthNone}
 	}
-	for _, m := range methods {
-		if c, ok := t.LaunchClientFor(m); ok {
-			return c
-		}
+	if c, ok := t.firstLaunchClient(methods, func(LaunchClient) bool { return true }); ok {
+		return c
 	}
 	t.Skip("no launch client is configured for " + strings.Join(methods, " or "))
 	return LaunchClient{}
 }
 
-// OtherLaunchClient returns a configured launch client other than c, or
-// skips the case.
+// OtherLaunchClient returns a configured launch client other than c (one
+// that authenticates, preferably), or skips the case.
 func (t *T) OtherLaunchClient(c LaunchClient) LaunchClient {
-	for _, m := range []string{ClientSecretBasic, ClientSecretPost, PrivateKeyJWT, AuthNone} {
-		if o, ok := t.LaunchClientFor(m); ok && o.ClientID != c.ClientID {
-			return o
-		}
+	methods := []string{ClientSecretBasic, ClientSecretPost, PrivateKeyJWT, AuthNone}
+	if o, ok := t.firstLaunchClient(methods, func(o LaunchClient) bool { return o.ClientID != c.ClientID }); ok {
+		return o
 	}
 	t.Skip("a second launch client (another client_id) is needed and none is configured")
 	return LaunchClient{}
+}
+
+// firstLaunchClient is the first configured client of methods that keep
+// accepts and whose method's baseline is accepted, else the first that
+// keep accepts.
+func (t *T) firstLaunchClient(methods []string, keep func(LaunchClient) bool) (LaunchClient, bool) {
+	var fallback *LaunchClient
+	for _, m := range methods {
+		c, ok := t.LaunchClientFor(m)
+		if !ok || !keep(c) {
+			continue
+		}
+		if m == AuthNone || t.env.baseline(t.ctx, m).ok {
+			return c, true
+		}
+		if fallback == nil {
+			fallback = &c
+		}
+	}
+	if fallback != nil {
+		return *fallback, true
+	}
+	return LaunchClient{}, false
 }
 
 // AuthorizeURL is the configured or discovered authorization endpoint.
