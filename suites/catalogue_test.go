@@ -15,9 +15,11 @@ import (
 
 // runServer runs the suite (cases matching focus, all if none) against a
 // reference server started with o, the target built by target (nil: the
-// server's own configuration).
+// server's own configuration). The server approves authorization requests
+// at once and the flows follow its redirects (no browser).
 func runServer(t *testing.T, o refserver.Options, target func(*refserver.Server) *config.Target, focus ...string) *reporter.Report {
 	t.Helper()
+	o.AutoApprove = true
 	srv, err := refserver.Start(o)
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +29,7 @@ func runServer(t *testing.T, o refserver.Options, target func(*refserver.Server)
 	if target != nil {
 		tg = target(srv)
 	}
+	followLogin(t, tg)
 	rep, err := engine.Run(engine.Options{Target: tg, Version: "test", Reference: true, Focus: focus})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,21 +24,16 @@ import (
 // launchGroup selects the authorization code flow cases.
 const launchGroup = engine.LaunchGroup
 
-// groupsFor is the label filter of a fault's run: every case when the
-// fault names a launch case, else every case but the launch group (whose
-// browser flows would only repeat the conformant verdicts, slowly).
-func groupsFor(t *testing.T, f refserver.Fault) string {
+// followLogin makes tg's flows follow the redirects of a reference server
+// started with AutoApprove (no browser).
+func followLogin(t *testing.T, tg *config.Target) {
 	t.Helper()
-	cat, err := engine.Catalogue()
-	if err != nil {
+	if tg.Launch == nil {
+		return
+	}
+	if err := config.ResolveLogin(tg.Launch, config.ReferenceLogin(true)); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range cat {
-		if engine.InLaunchGroup(m) && (slices.Contains(f.Targets, m.ID) || slices.Contains(f.NotRun, m.ID) || slices.Contains(f.Warns, m.ID)) {
-			return ""
-		}
-	}
-	return "!(" + launchGroup + ")"
 }
 
 func TestMain(m *testing.M) {
@@ -64,7 +58,7 @@ func needChromium(t *testing.T) {
 // concurrency 8 equal those at concurrency 1.
 func TestLaunchGroupThroughTheBrowser(t *testing.T) {
 	needChromium(t)
-	serial := runAgainst(t, engine.Options{LabelFilter: launchGroup, Concurrency: 1})
+	serial := runOn(t, engine.Options{LabelFilter: launchGroup, Concurrency: 1}, refserver.Options{})
 	if len(serial.Cases) < 30 {
 		t.Fatalf("the launch group has %d cases", len(serial.Cases))
 	}
@@ -73,7 +67,7 @@ func TestLaunchGroupThroughTheBrowser(t *testing.T) {
 			t.Errorf("%s: %s %s %+v", c.ID, c.Status, c.Reason, c.Findings)
 		}
 	}
-	concurrent := verdicts(runAgainst(t, engine.Options{LabelFilter: launchGroup, Concurrency: 8}))
+	concurrent := verdicts(runOn(t, engine.Options{LabelFilter: launchGroup, Concurrency: 8}, refserver.Options{}))
 	for id, want := range verdicts(serial) {
 		if concurrent[id] != want {
 			t.Errorf("%s is %s serially, %s at concurrency 8", id, want, concurrent[id])

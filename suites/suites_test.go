@@ -12,19 +12,25 @@ import (
 	"github.com/smartconform/smartconform/suites/engine"
 )
 
+// runAgainst runs the suite against a reference server that approves
+// authorization requests at once: the launch flows follow its redirects
+// over HTTP, without a browser (the tests of the browser driver use runOn).
 func runAgainst(t *testing.T, o engine.Options, faults ...string) *reporter.Report {
 	t.Helper()
-	return runOn(t, o, false, faults...)
+	return runOn(t, o, refserver.Options{AutoApprove: true}, faults...)
 }
 
-// runOn runs the suite against a reference server, over TLS if useTLS.
-func runOn(t *testing.T, o engine.Options, useTLS bool, faults ...string) *reporter.Report {
+// runOn runs the suite against a reference server started with so (TLS,
+// AutoApprove) and faults; without AutoApprove the flows drive its login
+// and consent pages in the headless browser.
+func runOn(t *testing.T, o engine.Options, so refserver.Options, faults ...string) *reporter.Report {
 	t.Helper()
 	fs, err := refserver.ParseFaults(faults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: useTLS})
+	so.Faults = fs
+	srv, err := refserver.Start(so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +69,15 @@ func TestCatalogueIsValid(t *testing.T) {
 	}
 }
 
+// The conformant reference server passes every case, its login and consent
+// pages driven in the headless browser (over TLS), and approving at once
+// (plain HTTP).
 func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
-		rep := runOn(t, engine.Options{}, useTLS)
+		if !useTLS {
+			needChromium(t)
+		}
+		rep := runOn(t, engine.Options{}, refserver.Options{TLS: useTLS, AutoApprove: !useTLS})
 		for _, c := range rep.Cases {
 			want := reporter.Passed
 			if !useTLS && slices.Contains(tlsOnly, c.ID) {
@@ -81,51 +93,18 @@ func TestConformantReferenceServerPassesEveryCase(t *testing.T) {
 	}
 }
 
-// runMany runs the suite against one fresh reference server per fault
-// (over TLS where the fault needs it), several at once: the JWKS-URL cases
-// mostly wait for a key set to go stale, so servers are judged side by side.
+// runMany runs the whole suite against one fresh reference server per
+// fault (over TLS where the fault needs it), several at once: the JWKS-URL
+// cases mostly wait for a key set to go stale, so servers are judged side
+// by side. The servers approve at once (no browser), so every fault is
+// judged on every case, the launch group included.
 func runMany(t *testing.T, strict bool, filter string, names []string) map[string]map[string]reporter.Status {
 	t.Helper()
-	return runManyWith(t, engine.Options{Strict: strict, LabelFilter: filter}, names)
+	return runBatch(t, engine.Options{Strict: strict, LabelFilter: filter}, names)
 }
 
-// runManyWith is runMany with the run's options (a fault name "" is the
+// runBatch is runMany with the run's options (a fault name "" is the
 // conformant server).
-func runManyWith(t *testing.T, o engine.Options, names []string) map[string]map[string]reporter.Status {
-	t.Helper()
-	// The launch group (a browser flow per case) runs only for the faults
-	// that name one of its cases (groupsFor): one batch per filter.
-	batches := map[string][]string{}
-	var order []string
-	for _, name := range names {
-		filter := ""
-		if name != "" {
-			filter = groupsFor(t, refserver.Faults[name])
-		}
-		if _, ok := batches[filter]; !ok {
-			order = append(order, filter)
-		}
-		batches[filter] = append(batches[filter], name)
-	}
-	out := map[string]map[string]reporter.Status{}
-	for _, filter := range order {
-		bo := o
-		if filter == "" {
-			bo.ParallelTargets = 2 // a browser flow per launch case: CPU-bound
-		}
-		switch {
-		case o.LabelFilter != "" && filter != "":
-			bo.LabelFilter = "(" + o.LabelFilter + ") && (" + filter + ")"
-		case filter != "":
-			bo.LabelFilter = filter
-		}
-		for name, v := range runBatch(t, bo, batches[filter]) {
-			out[name] = v
-		}
-	}
-	return out
-}
-
 func runBatch(t *testing.T, o engine.Options, names []string) map[string]map[string]reporter.Status {
 	t.Helper()
 	var targets []*config.Target
@@ -138,7 +117,7 @@ func runBatch(t *testing.T, o engine.Options, names []string) map[string]map[str
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: refserver.Faults[name].TLS})
+		srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: refserver.Faults[name].TLS, AutoApprove: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,8 +149,8 @@ func runBatch(t *testing.T, o engine.Options, names []string) map[string]map[str
 // fault is run, with its baseline, against a TLS reference server.
 func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 	bases := map[bool]map[string]reporter.Status{
-		false: verdicts(runOn(t, engine.Options{}, false)),
-		true:  verdicts(runOn(t, engine.Options{}, true)),
+		false: verdicts(runOn(t, engine.Options{}, refserver.Options{AutoApprove: true})),
+		true:  verdicts(runOn(t, engine.Options{}, refserver.Options{TLS: true, AutoApprove: true})),
 	}
 	names := refserver.FaultNames()
 	all := runMany(t, false, "", names)
@@ -195,7 +174,8 @@ func TestEachFaultFailsExactlyItsTargets(t *testing.T) {
 			got := all[name]
 			for id, want := range base {
 				if _, ran := got[id]; !ran {
-					continue // the launch group runs only for faults that name a launch case
+					t.Errorf("%s: case %s did not run", name, id)
+					continue
 				}
 				switch {
 				case slices.Contains(f.Targets, id):

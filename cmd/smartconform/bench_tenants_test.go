@@ -49,7 +49,9 @@ func serveTenantsChild() {
 	}
 	var ports []string
 	for i := 0; i < n; i++ {
-		srv, err := refserver.Start(refserver.Options{Latency: latency, Credentials: &creds})
+		// Tenants approve at once (sandboxes without a login): the flows
+		// follow their redirects, no browser per tenant.
+		srv, err := refserver.Start(refserver.Options{Latency: latency, Credentials: &creds, AutoApprove: true})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(3)
@@ -72,7 +74,7 @@ func serveTenantsChild() {
 // template over the tenants' ports.
 func writeTenantConfig(path string, creds refserver.Credentials, ports []string) error {
 	single := path + ".one.yaml"
-	if err := config.WriteForServer(single, "x", "http://127.0.0.1:1/fhir", creds, nil); err != nil {
+	if err := config.WriteForServer(single, "x", "http://127.0.0.1:1/fhir", creds, nil, config.ReferenceLogin(true)); err != nil {
 		return err
 	}
 	raw, err := os.ReadFile(single)

@@ -149,7 +149,7 @@ func TestEnvironmentVariablesSetFlags(t *testing.T) {
 // The console: one line per case as it finishes, skipped cases counted
 // and hidden unless --show-skipped, --quiet prints failures only.
 func TestConsoleHidesSkipsAndQuietShowsFailuresOnly(t *testing.T) {
-	code, out, _ := runCLI(t, "run", "--out", t.TempDir(), "--profile", "oauth", "--fault", "accept-expired", "--quiet")
+	code, out, _ := runCLI(t, "run", "--no-browser", "--out", t.TempDir(), "--profile", "oauth", "--fault", "accept-expired", "--quiet")
 	if code != exitFailed {
 		t.Fatalf("exit %d\n%s", code, out)
 	}

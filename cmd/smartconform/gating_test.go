@@ -23,7 +23,7 @@ func TestWaiversAndFailOn(t *testing.T) {
 	os.WriteFile(expired, []byte("waivers:\n  - id: ASYM-EXP-01\n    reason: ACME-123\n    expires: 2020-01-01\n"), 0o600)
 
 	out := filepath.Join(dir, "w1")
-	code, stdout, _ := runCLI(t, "run", "--fault", "accept-expired", "--waivers", valid, "--out", out)
+	code, stdout, _ := runCLI(t, "run", "--no-browser", "--fault", "accept-expired", "--waivers", valid, "--out", out)
 	if code != exitOK {
 		t.Fatalf("a waived failure fails the run: exit %d\n%s", code, stdout)
 	}
@@ -36,18 +36,18 @@ func TestWaiversAndFailOn(t *testing.T) {
 		t.Error("report.html does not show the waiver's reason")
 	}
 
-	code, stdout, _ = runCLI(t, "run", "--fault", "accept-expired", "--waivers", expired, "--out", filepath.Join(dir, "w2"))
+	code, stdout, _ = runCLI(t, "run", "--no-browser", "--fault", "accept-expired", "--waivers", expired, "--out", filepath.Join(dir, "w2"))
 	if code != exitFailed || !strings.Contains(stdout, "expired on 2020-01-01") {
 		t.Errorf("an expired waiver must fail the run: exit %d\n%s", code, stdout)
 	}
 
-	if code, _, _ := runCLI(t, "run", "--fault", "accept-expired", "--fail-on", "never", "--out", filepath.Join(dir, "w3")); code != exitOK {
+	if code, _, _ := runCLI(t, "run", "--no-browser", "--fault", "accept-expired", "--fail-on", "never", "--out", filepath.Join(dir, "w3")); code != exitOK {
 		t.Errorf("--fail-on never: exit %d", code)
 	}
-	if code, _, _ := runCLI(t, "run", "--fault", "bearer-header-400", "--fail-on", "should", "--out", filepath.Join(dir, "w4")); code != exitFailed {
+	if code, _, _ := runCLI(t, "run", "--no-browser", "--fault", "bearer-header-400", "--fail-on", "should", "--out", filepath.Join(dir, "w4")); code != exitFailed {
 		t.Errorf("--fail-on should with a warning: exit %d", code)
 	}
-	if code, _, _ := runCLI(t, "run", "--fault", "bearer-header-400", "--out", filepath.Join(dir, "w5")); code != exitOK {
+	if code, _, _ := runCLI(t, "run", "--no-browser", "--fault", "bearer-header-400", "--out", filepath.Join(dir, "w5")); code != exitOK {
 		t.Errorf("a warning alone: exit %d", code)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
@@ -60,7 +60,7 @@ func TestWaiversAndFailOn(t *testing.T) {
 func TestReportReRendersFromJSON(t *testing.T) {
 	dir := t.TempDir()
 	first := filepath.Join(dir, "first")
-	if code, _, _ := runCLI(t, "run", "--fault", "accept-expired", "--out", first); code != exitFailed {
+	if code, _, _ := runCLI(t, "run", "--no-browser", "--fault", "accept-expired", "--out", first); code != exitFailed {
 		t.Fatal("setup run")
 	}
 	again := filepath.Join(dir, "again")
@@ -95,7 +95,7 @@ func TestInterruptAndTimeoutWritePartialReportsAndExit3(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r")
-			args := append([]string{"run", "--latency", "150ms", "--concurrency", "2", "--out", out}, tc.args...)
+			args := append([]string{"run", "--no-browser", "--latency", "150ms", "--concurrency", "2", "--out", out}, tc.args...)
 			cmd := exec.Command(os.Args[0], args...)
 			cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
 			var stdout bytes.Buffer
@@ -138,7 +138,7 @@ func TestGitHubStepSummaryIsWritten(t *testing.T) {
 	dir := t.TempDir()
 	summary := filepath.Join(dir, "summary.md")
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
-	if code, _, _ := runCLI(t, "run", "--fault", "accept-expired", "--out", filepath.Join(dir, "r")); code != exitFailed {
+	if code, _, _ := runCLI(t, "run", "--no-browser", "--fault", "accept-expired", "--out", filepath.Join(dir, "r")); code != exitFailed {
 		t.Fatalf("exit %d", code)
 	}
 	md, err := os.ReadFile(summary)
@@ -159,7 +159,7 @@ func TestTLSVerificationOnByDefaultAndSkippingIsStamped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := refserver.Start(refserver.Options{TLS: true, Credentials: &creds})
+	srv, err := refserver.Start(refserver.Options{TLS: true, Credentials: &creds, AutoApprove: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestTLSVerificationOnByDefaultAndSkippingIsStamped(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
 	// No CA file: the server's self-signed certificate is not trusted.
-	if err := config.WriteForServer(cfg, "untrusted", srv.BaseURL, creds, nil); err != nil {
+	if err := config.WriteForServer(cfg, "untrusted", srv.BaseURL, creds, nil, config.ReferenceLogin(true)); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, _ := runCLI(t, "run", "--config", cfg, "--out", filepath.Join(dir, "a"))

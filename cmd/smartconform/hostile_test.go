@@ -137,7 +137,7 @@ func runHostile(t *testing.T, row hostileRow, creds refserver.Credentials) *host
 	defer h.Close()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "target.yaml")
-	if err := config.WriteForServer(cfg, "hostile "+row.name(), h.BaseURL, creds, h.CACertPEM); err != nil {
+	if err := config.WriteForServer(cfg, "hostile "+row.name(), h.BaseURL, creds, h.CACertPEM, config.ReferenceLogin(true)); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(cfg)

@@ -36,7 +36,7 @@ func TestNoTokenLeaksFromOddBodies(t *testing.T) {
 			defer h.Close()
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, "target.yaml")
-			if err := config.WriteForServer(cfg, "leak "+b, h.BaseURL, creds, h.CACertPEM); err != nil {
+			if err := config.WriteForServer(cfg, "leak "+b, h.BaseURL, creds, h.CACertPEM, config.ReferenceLogin(true)); err != nil {
 				t.Fatal(err)
 			}
 			out := filepath.Join(dir, "report")

@@ -126,7 +126,7 @@ func TestRunAgainstEmbeddedReferenceServerExits0(t *testing.T) {
 
 func TestRunWithFaultExits1AndReportsTheCaseInAllThreeReports(t *testing.T) {
 	dir := t.TempDir()
-	code, out, _ := runCLI(t, "run", "--out", dir, "--fault", "accept-expired")
+	code, out, _ := runCLI(t, "run", "--out", dir, "--fault", "accept-expired", "--no-browser")
 	if code != exitFailed {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
@@ -148,7 +148,7 @@ func TestRunWithFaultExits1AndReportsTheCaseInAllThreeReports(t *testing.T) {
 func TestServeWriteConfigThenRunConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "f.yaml")
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--fault", "accept-expired", "--write-config", cfg)
+	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--fault", "accept-expired", "--auto-approve", "--write-config", cfg)
 	cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -173,6 +173,10 @@ func TestServeWriteConfigThenRunConfig(t *testing.T) {
 	code, stdoutText, errs := runCLI(t, "run", "--config", cfg, "--out", out)
 	if code != exitFailed {
 		t.Fatalf("exit %d\n%s\n%s", code, stdoutText, errs)
+	}
+	// serve --auto-approve writes the follow login driver: no browser.
+	if raw, err := os.ReadFile(cfg); err != nil || !strings.Contains(string(raw), "driver: follow") {
+		t.Errorf("the written configuration does not use the follow driver (%v):\n%s", err, raw)
 	}
 	rep := readReports(t, out)
 	for _, c := range rep.Cases {
@@ -334,7 +338,7 @@ func runIncomplete(t *testing.T, name, baseURL string) *reporter.Report {
 	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.yaml")
-	if err := config.WriteForServer(cfg, name, baseURL, creds, nil); err != nil {
+	if err := config.WriteForServer(cfg, name, baseURL, creds, nil, config.ReferenceLogin(true)); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "report")

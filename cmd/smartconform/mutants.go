@@ -16,28 +16,28 @@ import (
 	"github.com/smartconform/smartconform/suites/engine"
 )
 
-// runReference runs the whole suite against a fresh reference server.
+// runReference runs the whole suite against a fresh reference server that
+// approves authorization requests at once (the launch flows follow its
+// redirects over HTTP, without a browser).
 func runReference(strict bool, faults ...string) (*reporter.Report, error) {
 	var rep *reporter.Report
-	err := runReferences(strict, "", 1, [][]string{faults}, func(_ int, r *reporter.Report) { rep = r })
+	err := runReferences(strict, 1, [][]string{faults}, func(_ int, r *reporter.Report) { rep = r })
 	return rep, err
 }
 
 // mutantParallel is how many reference servers the detection matrix judges
 // at once: the JWKS-URL cases spend most of their time waiting for a key set
 // to go stale, so judging several servers side by side saves that time.
-// Runs with the launch group drive a browser per flow, which is CPU-bound:
-// launchParallel of them at once.
-const (
-	mutantParallel = 16
-	launchParallel = 2
-)
+const mutantParallel = 16
 
-// runReferences runs the cases filter selects ("" all) against one fresh
-// reference server per fault set, several at once, each over TLS so that
-// every case (the transport ones too) is judged; each report goes to each as
-// it is judged, in order.
-func runReferences(strict bool, filter string, parallel int, sets [][]string, each func(i int, rep *reporter.Report)) error {
+// runReferences runs the whole catalogue against one fresh reference server
+// per fault set, several at once, each over TLS so that every case (the
+// transport ones too) is judged; each report goes to each as it is judged,
+// in order. The servers approve authorization requests at once
+// (refserver.Options.AutoApprove): the matrix judges the cases, not the
+// login driver, which `smartconform run` and its own tests drive through
+// the reference server's pages in a browser.
+func runReferences(strict bool, parallel int, sets [][]string, each func(i int, rep *reporter.Report)) error {
 	var targets []*config.Target
 	var servers []*refserver.Server
 	defer func() {
@@ -50,7 +50,7 @@ func runReferences(strict bool, filter string, parallel int, sets [][]string, ea
 		if err != nil {
 			return err
 		}
-		srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: true})
+		srv, err := refserver.Start(refserver.Options{Faults: fs, TLS: true, AutoApprove: true})
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func runReferences(strict bool, filter string, parallel int, sets [][]string, ea
 	if len(sets) == 1 {
 		flat = sets[0]
 	}
-	o := engine.Options{Version: version, Strict: strict, Reference: true, Faults: flat, ParallelTargets: parallel, LabelFilter: filter}
+	o := engine.Options{Version: version, Strict: strict, Reference: true, Faults: flat, ParallelTargets: parallel}
 	return engine.RunTargetsFunc(targets, o, func(i int, rep *reporter.Report) error {
 		rep.Target.Faults = sets[i]
 		each(i, rep)
@@ -83,7 +83,13 @@ each of its faults, and print the detection matrix: each fault → the cases
 that failed. A fault is detected when exactly its target cases fail (its
 SHOULD-level cases warn). Progress (one line per fault as it finishes) goes
 to stderr; the matrix and the closing "detection:" line to stdout. Exit 0
-when every fault is detected with no false failure and no side effect.`,
+when every fault is detected with no false failure and no side effect.
+
+Every fault is judged on the whole catalogue. The reference servers approve
+authorization requests at once, so the launch flows follow their redirects
+over HTTP without a browser: the matrix judges the cases, not the login
+driver (smartconform run drives the reference server's login pages in
+headless Chromium).`,
 		Example: "  smartconform mutants\n  smartconform mutants --fault accept-expired --fault skip-www-authenticate",
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -98,9 +104,8 @@ when every fault is detected with no false failure and no side effect.`,
 // cmdMutants prints the detection matrix: each fault of the reference server
 // → the cases that failed. A fault is detected when its target cases fail
 // (its SHOULD-level cases warn); a false failure is a case that does not
-// pass against the conformant server. The launch group (a browser flow per
-// case) runs only for the faults that name one of its cases; the others are
-// judged on the rest of the catalogue.
+// pass against the conformant server. Every fault is judged on the whole
+// catalogue, so a side effect anywhere is seen.
 func cmdMutants(only []string, stdout, stderr io.Writer) int {
 	defer engine.CloseBrowsers()
 	start := time.Now()
@@ -121,12 +126,6 @@ func cmdMutants(only []string, stdout, stderr io.Writer) int {
 		return exitIncomplete
 	}
 	baseStatus := map[string]reporter.Status{}
-	launchIDs := map[string]bool{}
-	if cat, err := engine.Catalogue(); err == nil {
-		for _, m := range cat {
-			launchIDs[m.ID] = engine.InLaunchGroup(m)
-		}
-	}
 	var falseFailures []string
 	for _, c := range base.Cases {
 		baseStatus[c.ID] = c.Status
@@ -137,43 +136,24 @@ func cmdMutants(only []string, stdout, stderr io.Writer) int {
 	width := len(fmt.Sprint(len(names)))
 	fmt.Fprintf(stderr, "[%*d/%d] %-38s %d false failures (elapsed %s)\n", width, 0, len(names), "(conformant server)", len(falseFailures), time.Since(start).Round(time.Second))
 
-	// Two batches: the faults that name a launch case run the whole
-	// catalogue, the others all but the launch group.
-	var withLaunch, without []string
-	for _, name := range names {
-		f := refserver.Faults[name]
-		if slices.ContainsFunc(append(append(append([]string(nil), f.Targets...), f.NotRun...), f.Warns...), func(id string) bool { return launchIDs[id] }) {
-			withLaunch = append(withLaunch, name)
-		} else {
-			without = append(without, name)
-		}
+	sets := make([][]string, len(names))
+	for i, n := range names {
+		sets[i] = []string{n}
 	}
 	reps := map[string]*reporter.Report{}
-	done := 0
-	for _, batch := range []struct {
-		filter   string
-		names    []string
-		parallel int
-	}{{"!(" + engine.LaunchGroup + ")", without, mutantParallel}, {"", withLaunch, launchParallel}} {
-		sets := make([][]string, len(batch.names))
-		for i, n := range batch.names {
-			sets[i] = []string{n}
+	err = runReferences(false, mutantParallel, sets, func(i int, rep *reporter.Report) {
+		name := names[i]
+		reps[name] = rep
+		_, _, _, ok := judgeFault(refserver.Faults[name], baseStatus, rep)
+		note := "detected"
+		if !ok {
+			note = "NOT DETECTED"
 		}
-		err := runReferences(false, batch.filter, batch.parallel, sets, func(i int, rep *reporter.Report) {
-			name := batch.names[i]
-			reps[name] = rep
-			done++
-			_, _, _, ok := judgeFault(refserver.Faults[name], baseStatus, rep)
-			note := "detected"
-			if !ok {
-				note = "NOT DETECTED"
-			}
-			fmt.Fprintf(stderr, "[%*d/%d] %-38s %s (elapsed %s)\n", width, done, len(names), name, note, time.Since(start).Round(time.Second))
-		})
-		if err != nil {
-			fmt.Fprintf(stderr, "smartconform mutants: %v\n", err)
-			return exitIncomplete
-		}
+		fmt.Fprintf(stderr, "[%*d/%d] %-38s %s (elapsed %s)\n", width, i+1, len(names), name, note, time.Since(start).Round(time.Second))
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "smartconform mutants: %v\n", err)
+		return exitIncomplete
 	}
 
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

@@ -25,6 +25,7 @@ type runFlags struct {
 	cfgPath, out, labels, profile, failOn, waiversPath, shard string
 	focus, faults                                             []string
 	strict, insecure, verbose, noColor, quiet, showSkipped    bool
+	noBrowser                                                 bool
 	timeout, latency, heartbeat                               time.Duration
 	concurrency, parallelTargets                              int
 	rate                                                      float64
@@ -91,6 +92,7 @@ not be judged: unreachable target, failed discovery, interrupted).`,
 	fl.DurationVar(&f.heartbeat, "heartbeat", 10*time.Second, "when no case has finished for this long, name the cases still running (0: never)")
 	fl.DurationVar(&f.timeout, "timeout", time.Hour, "give up on the whole run after this long (the unrun cases are reported not run, exit 3)")
 	fl.StringArrayVar(&f.faults, "fault", nil, "with no --config: switch on a fault of the embedded reference server (repeatable; see 'smartconform help serve')")
+	fl.BoolVar(&f.noBrowser, "no-browser", false, "with no --config: the embedded reference server approves authorization requests at once and the launch flows follow its redirects over HTTP, so Chromium is not needed (its login and consent pages are then not driven)")
 	fl.DurationVar(&f.latency, "latency", 0, "with no --config: delay each answer of the embedded reference server (e.g. 100ms), as a remote server would")
 	fl.IntVar(&f.concurrency, "concurrency", engine.DefaultConcurrency, "how many cases of a target run at once (verdicts do not depend on it)")
 	fl.IntVar(&f.parallelTargets, "parallel-targets", engine.DefaultParallelTargets, "with a configuration listing several targets: how many are tested at once")
@@ -174,8 +176,8 @@ func validate(f *runFlags) (*plan, error) {
 		}
 		p.faultSet = fset
 	} else {
-		if len(f.faults) > 0 || f.latency > 0 {
-			return nil, usagef("--fault and --latency apply only to the embedded reference server (no --config)")
+		if len(f.faults) > 0 || f.latency > 0 || f.noBrowser {
+			return nil, usagef("--fault, --latency and --no-browser apply only to the embedded reference server (no --config)")
 		}
 		targets, err := config.LoadAll(f.cfgPath)
 		if err != nil {
@@ -255,7 +257,7 @@ func cmdRun(f *runFlags, stdout, stderr io.Writer) int {
 	targets := p.targets
 	if p.reference {
 		// Over TLS, as a real server is, so the transport cases are judged.
-		srv, err := refserver.Start(refserver.Options{Faults: p.faultSet, Latency: f.latency, TLS: true})
+		srv, err := refserver.Start(refserver.Options{Faults: p.faultSet, Latency: f.latency, TLS: true, AutoApprove: f.noBrowser})
 		if err != nil {
 			fmt.Fprintf(stderr, "smartconform run: starting the reference server: %v\n", err)
 			return exitIncomplete

@@ -95,7 +95,11 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 				}
 				fs[f] = true
 			}
-			srv, err := refserver.Start(refserver.Options{Faults: fs, Credentials: &creds})
+			// The conformant run drives the login pages in the browser (the
+			// password is typed there); the token-endpoint faults need no
+			// browser: the server approves at once.
+			auto := len(faults) > 0
+			srv, err := refserver.Start(refserver.Options{Faults: fs, Credentials: &creds, AutoApprove: auto})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +110,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			}
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, "target.yaml")
-			if err := config.WriteForServer(cfg, "secret scan", srv.BaseURL, creds, nil); err != nil {
+			if err := config.WriteForServer(cfg, "secret scan", srv.BaseURL, creds, nil, config.ReferenceLogin(auto)); err != nil {
 				t.Fatal(err)
 			}
 			out := filepath.Join(dir, "report")

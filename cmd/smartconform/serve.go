@@ -19,7 +19,7 @@ import (
 
 func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	var addr, writeCfg string
-	var useTLS bool
+	var useTLS, autoApprove bool
 	var latency, clockOffset time.Duration
 	var faults []string
 	var b strings.Builder
@@ -36,7 +36,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
   smartconform serve --tls --fault accept-expired --write-config faulty.yaml   # then: smartconform run --config faulty.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return code(cmdServe(addr, useTLS, writeCfg, latency, clockOffset, faults, stdout, stderr))
+			return code(cmdServe(addr, useTLS, autoApprove, writeCfg, latency, clockOffset, faults, stdout, stderr))
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (HOST:PORT; port 0 picks a free one)")
@@ -44,13 +44,14 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&writeCfg, "write-config", "", "write a ready-to-use target configuration (and key, secret and CA files beside it) for 'smartconform run --config'")
 	cmd.Flags().DurationVar(&latency, "latency", 0, "delay each answer by this long (e.g. 100ms), to measure remote conditions on one machine")
 	cmd.Flags().StringArrayVar(&faults, "fault", nil, "switch on a fault (repeatable; listed above)")
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "approve every valid authorization request at once for the test user, without the login and consent pages (a sandbox without a login); --write-config then configures the follow login driver, so no browser is needed")
 	cmd.Flags().DurationVar(&clockOffset, "clock-offset", 0, "run the server's clock this far ahead (e.g. 3m; negative: behind), in its Date headers and its exp/nbf/iat checks; not a fault: every verdict must stay")
 	_ = cmd.RegisterFlagCompletionFunc("fault", completeValues(refserver.FaultNames()...))
 	return withEnvHelp(cmd)
 }
 
-func cmdServe(addrV string, useTLSV bool, writeCfgV string, latencyV, clockOffset time.Duration, faults []string, stdout, stderr io.Writer) int {
-	addr, useTLS, writeCfg, latency := &addrV, &useTLSV, &writeCfgV, &latencyV
+func cmdServe(addrV string, useTLSV, autoApproveV bool, writeCfgV string, latencyV, clockOffset time.Duration, faults []string, stdout, stderr io.Writer) int {
+	addr, useTLS, autoApprove, writeCfg, latency := &addrV, &useTLSV, &autoApproveV, &writeCfgV, &latencyV
 	fset, err := refserver.ParseFaults(faults)
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: --fault: %v\n", err)
@@ -67,7 +68,7 @@ func cmdServe(addrV string, useTLSV bool, writeCfgV string, latencyV, clockOffse
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitIncomplete
 	}
-	srv, err := refserver.Start(refserver.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency, ClockOffset: clockOffset})
+	srv, err := refserver.Start(refserver.Options{Addr: *addr, TLS: *useTLS, Faults: fset, Credentials: &creds, Latency: *latency, ClockOffset: clockOffset, AutoApprove: *autoApprove})
 	if err != nil {
 		fmt.Fprintf(stderr, "smartconform serve: %v\n", err)
 		return exitUsage
@@ -78,7 +79,7 @@ func cmdServe(addrV string, useTLSV bool, writeCfgV string, latencyV, clockOffse
 			fmt.Fprintf(stderr, "smartconform serve: --write-config: %v\n", err)
 			return exitUsage
 		}
-		if err := config.WriteForServer(*writeCfg, "smartconform reference server", srv.BaseURL, creds, srv.CACertPEM); err != nil {
+		if err := config.WriteForServer(*writeCfg, "smartconform reference server", srv.BaseURL, creds, srv.CACertPEM, config.ReferenceLogin(*autoApprove)); err != nil {
 			fmt.Fprintf(stderr, "smartconform serve: --write-config: %v\n", err)
 			return exitUsage
 		}

@@ -29,7 +29,7 @@ func startTenants(t *testing.T, n int, faulty map[int][]string) string {
 	var ports []string
 	for i := 0; i < n; i++ {
 		fs, _ := refserver.ParseFaults(faulty[i])
-		srv, err := refserver.Start(refserver.Options{Faults: fs, Credentials: &creds})
+		srv, err := refserver.Start(refserver.Options{Faults: fs, Credentials: &creds, AutoApprove: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func startTenants(t *testing.T, n int, faulty map[int][]string) string {
 	}
 	// Write one configuration, then turn its single target into a template.
 	single := filepath.Join(dir, "one.yaml")
-	if err := config.WriteForServer(single, "x", "http://127.0.0.1:1/fhir", creds, nil); err != nil {
+	if err := config.WriteForServer(single, "x", "http://127.0.0.1:1/fhir", creds, nil, config.ReferenceLogin(true)); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(single)

@@ -108,7 +108,7 @@ func TestWriteForServerWritesEveryAsymClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "f.yaml")
-	if err := WriteForServer(p, "ref", "http://127.0.0.1:1/fhir", c, nil); err != nil {
+	if err := WriteForServer(p, "ref", "http://127.0.0.1:1/fhir", c, nil, ReferenceLogin(false)); err != nil {
 		t.Fatal(err)
 	}
 	tg, err := Load(p)

@@ -201,6 +201,17 @@ func ReferenceLoginScript() []LoginRule {
 	}
 }
 
+// ReferenceLogin is how flows get through the reference server's
+// authorization step: its login and consent pages in the headless browser
+// (ReferenceLoginScript), or, for a server started with AutoApprove (which
+// approves at once), its redirects followed over plain HTTP.
+func ReferenceLogin(autoApprove bool) LoginSpec {
+	if autoApprove {
+		return LoginSpec{Driver: DriverFollow}
+	}
+	return LoginSpec{Driver: DriverBrowser, Script: ReferenceLoginScript()}
+}
+
 // resolveLaunch validates a launch: section (nil → nil).
 func resolveLaunch(l *LaunchSpec, rel func(string) string, getenv func(string) string, bad func(string, string, ...any) error) (*Launch, error) {
 	if l == nil {

@@ -14,8 +14,9 @@ import (
 
 // WriteForServer writes a ready-to-use configuration for a reference server
 // to path: the YAML file plus, beside it, one private JWK file per key and one
-// file per secret (mode 0600). caPEM, if set, is written as the CA file.
-func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM []byte) error {
+// file per secret (mode 0600). caPEM, if set, is written as the CA file;
+// login is how its authorization step is driven (ReferenceLogin).
+func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM []byte, login LoginSpec) error {
 	dir := filepath.Dir(path)
 	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	write := func(suffix string, data []byte) (string, error) {
@@ -77,7 +78,7 @@ func WriteForServer(path, name, baseURL string, c refserver.Credentials, caPEM [
 			RedirectURI: c.RedirectURI, RedirectURI2: c.RedirectURI2, LaunchURL: c.LaunchURL, Scope: c.LaunchScope,
 			LaunchStartURL: launchStartURL(baseURL), PublicClientID: c.PublicID,
 			User:  LaunchUser{Username: c.UserName, Password: SecretRef{File: un}},
-			Login: LoginSpec{Driver: DriverBrowser, Script: ReferenceLoginScript()},
+			Login: login,
 		}
 	}
 	out, err := yaml.Dump(f)
@@ -111,7 +112,7 @@ func ForServer(name, baseURL string, c refserver.Credentials, caPEM []byte) *Tar
 			LaunchStartURL: launchStartURL(baseURL), PublicClientID: c.PublicID, Username: c.UserName, Password: c.UserPassword,
 		}
 		// The reference server's pages, driven by the headless browser.
-		if err := ResolveLogin(t.Launch, LoginSpec{Driver: DriverBrowser, Script: ReferenceLoginScript()}); err != nil {
+		if err := ResolveLogin(t.Launch, ReferenceLogin(false)); err != nil {
 			panic("the reference login script does not resolve: " + err.Error())
 		}
 	}

@@ -499,7 +499,9 @@ func (t *T) RequireOnce(name, caseID string, probe func(p *T) string) {
 	}
 	if b.errored {
 		// The prerequisite got no answer (unreachable target, failed
-		// discovery): this case cannot be judged either, an error.
+		// discovery): this case cannot be judged either, an error (and so
+		// are the cases that need this one).
+		t.rec.noAnswer = true
 		t.Errorf("%s", b.why)
 	}
 	if !b.ok {
