@@ -37,18 +37,11 @@ var _ = Area(80, "errors", "Error responses", func() {
 		Policy: "AMB-ERR-3: RFC 6749 mandates no-store for responses with tokens or credentials and shows it on its error example; on errors it is a SHOULD. Judged once over every error answer (400, 401, or a body with an error member) of the run.",
 		Hint:   "Only successful token responses get the cache headers. Set Cache-Control: no-store and Pragma: no-cache on every token endpoint response.",
 	}, func(t *T) {
-		lvl := t.ProfileLevel()
-		n := 0
-		for _, x := range t.Exchanges() {
-			if !x.OAuthError() {
-				continue
-			}
-			n++
+		t.Sweep("an error response of the token endpoint", Recorded.OAuthError, func(x Recorded, lvl Level) {
 			if miss := MissingNoStore(x.Response); len(miss) > 0 {
 				t.Offending(x, lvl, "cache headers of the error response", "Cache-Control: no-store and Pragma: no-cache", "no "+strings.Join(miss, ", no "))
 			}
-		}
-		t.SweepDone(n, "an error response of the token endpoint", lvl)
+		})
 	})
 
 	Case(Meta{
@@ -75,14 +68,12 @@ var _ = Area(80, "errors", "Error responses", func() {
 		Policy: "AMB-ERR-1: RFC 6749 §5.2 requires 401 with a WWW-Authenticate header matching the scheme when the client authenticated through the Authorization header; the scheme is compared for Basic, and any challenge is accepted for a misplaced Bearer (matching it would literally mean Bearer). A 401 to form-based authentication, which §5.2 allows without the header, is not judged. Judged once over every exchange of the run.",
 		Hint:   "401 answers carry no WWW-Authenticate header (or one for another scheme). When a client authenticated with the Authorization header, RFC 6749 §5.2 requires the challenge, e.g. WWW-Authenticate: Basic realm=\"token\", error=\"invalid_client\"; clients and proxies that retry with credentials rely on it.",
 	}, func(t *T) {
-		lvl := t.ProfileLevel()
-		n := 0
-		for _, x := range t.Exchanges() {
-			scheme, used := x.UsedAuthorizationHeader()
-			if !x.Token() || !used || x.Response.Status != 401 {
-				continue
-			}
-			n++
+		applies := func(x Recorded) bool {
+			_, used := x.UsedAuthorizationHeader()
+			return x.Token() && used && x.Response.Status == 401
+		}
+		t.Sweep("a 401 of the token endpoint answering a request that used the Authorization header", applies, func(x Recorded, lvl Level) {
+			scheme, _ := x.UsedAuthorizationHeader()
 			var challenges []string
 			for _, v := range x.Response.Header.Values("WWW-Authenticate") {
 				if strings.TrimSpace(v) != "" {
@@ -99,8 +90,7 @@ var _ = Area(80, "errors", "Error responses", func() {
 			case strings.EqualFold(scheme, "basic") && !namesScheme(challenges, "basic"):
 				t.Offending(x, lvl, "WWW-Authenticate scheme", "a Basic challenge: the scheme the client used (RFC 6749 §5.2)", strings.Join(challenges, ", "))
 			}
-		}
-		t.SweepDone(n, "a 401 of the token endpoint answering a request that used the Authorization header", lvl)
+		})
 	})
 
 	Case(Meta{
@@ -112,13 +102,8 @@ var _ = Area(80, "errors", "Error responses", func() {
 		Policy: "ERR-03: judged once over every error answer (400, 401, or a body with an error member) of the run whose body is a JSON object.",
 		Hint:   "Error texts carry characters §5.2 excludes: a double quote, a backslash, a line break or non-ASCII text (often an exception message or a quoted value passed through). Clients copy these members into WWW-Authenticate parameters and logs; keep them to printable ASCII without \" and \\.",
 	}, func(t *T) {
-		lvl := t.ProfileLevel()
-		n := 0
-		for _, x := range t.Exchanges() {
-			if !x.OAuthError() || x.Response.JSON == nil {
-				continue
-			}
-			n++
+		applies := func(x Recorded) bool { return x.OAuthError() && x.Response.JSON != nil }
+		t.Sweep("an error response of the token endpoint with a JSON object body", applies, func(x Recorded, lvl Level) {
 			var bad []string
 			for _, k := range []string{"error", "error_description", "error_uri"} {
 				v, ok := x.Response.JSON[k].(string)
@@ -133,8 +118,7 @@ var _ = Area(80, "errors", "Error responses", func() {
 			if len(bad) > 0 {
 				t.Offending(x, lvl, "error member characters", "error and error_description in %x20-21 / %x23-5B / %x5D-7E, error_uri in %x21 / %x23-5B / %x5D-7E (RFC 6749 §5.2)", strings.Join(bad, "; "))
 			}
-		}
-		t.SweepDone(n, "an error response of the token endpoint with a JSON object body", lvl)
+		})
 	})
 
 	Case(Meta{
@@ -146,13 +130,7 @@ var _ = Area(80, "errors", "Error responses", func() {
 		Policy: "ERR-02: judged once over every error answer of the run; a 5xx is judged by the case that got it, a bare 405 or 415 by the TEP-HTTP cases.",
 		Hint:   "Some error answers are not labelled application/json (text/plain, text/html, application/problem+json). RFC 6749 §5.2 puts the error parameters in an application/json body; clients that check the media type cannot read the error otherwise.",
 	}, func(t *T) {
-		lvl := t.ProfileLevel()
-		n := 0
-		for _, x := range t.Exchanges() {
-			if !x.OAuthError() {
-				continue
-			}
-			n++
+		t.Sweep("an error response of the token endpoint", Recorded.OAuthError, func(x Recorded, lvl Level) {
 			if mt := x.Response.MediaType(); mt != "application/json" {
 				got := fmt.Sprintf("Content-Type %q", x.Response.Header.Get("Content-Type"))
 				if mt == "" {
@@ -160,8 +138,7 @@ var _ = Area(80, "errors", "Error responses", func() {
 				}
 				t.Offending(x, lvl, "error media type", "application/json (RFC 6749 §5.2)", got)
 			}
-		}
-		t.SweepDone(n, "an error response of the token endpoint", lvl)
+		})
 	})
 })
 

@@ -51,18 +51,11 @@ var _ = Area(60, "token-response", "Token response", func() {
 		Refs: []Ref{refRFC6749Token},
 		Hint: "Add Cache-Control: no-store and Pragma: no-cache to every token response, so that no proxy or browser cache keeps the token.",
 	}, func(t *T) {
-		lvl := t.ProfileLevel()
-		n := 0
-		for _, x := range t.Exchanges() {
-			if !x.IssuedToken() {
-				continue
-			}
-			n++
+		t.Sweep("a token endpoint response carrying an access token", Recorded.IssuedToken, func(x Recorded, lvl Level) {
 			if miss := MissingNoStore(x.Response); len(miss) > 0 {
 				t.Offending(x, lvl, "cache headers of the token response", "Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1)", "no "+strings.Join(miss, ", no "))
 			}
-		}
-		t.SweepDone(n, "a token endpoint response carrying an access token", lvl)
+		})
 	})
 
 	Case(Meta{

@@ -198,6 +198,22 @@ func (t *T) Offending(x Recorded, level Level, check, expected, actual string) {
 	t.addFinding(level, check+" — "+x.Sender()+": "+x.Request.Label, expected, actual)
 }
 
+// Sweep judges every exchange of the run that applies (what names them,
+// for SweepDone) with judge, at the case's level under the run's profile,
+// and ends the sweep: judge records each exchange that breaks the rule with
+// Offending.
+func (t *T) Sweep(what string, applies func(Recorded) bool, judge func(x Recorded, level Level)) {
+	lvl := t.ProfileLevel()
+	n := 0
+	for _, x := range t.Exchanges() {
+		if applies(x) {
+			n++
+			judge(x, lvl)
+		}
+	}
+	t.SweepDone(n, what, lvl)
+}
+
 // SweepDone ends a sweep: when no exchange of the run was relevant (what
 // names what it looked for), an error if some request of the run got no
 // answer (the target could not be judged), else skipped; otherwise it notes
