@@ -72,7 +72,7 @@ var _ = Area(64, "introspection", "Token introspection", func() {
 		}
 		t.Must("active", "true, a JSON boolean", ir.JSON["active"], Equal(true))
 		sc, _ := ir.JSON["scope"].(string)
-		granted := grantedScopeTokens(t.Target().Scope, r)
+		granted := grantedScopes(r, t.Target().Scope)
 		t.Must("scope", "the granted scope as a space-separated string ["+strings.Join(granted, " ")+"]", strings.Fields(sc), WithTransform(func(s []string) bool { return sameScopes(s, granted) }, BeTrue()))
 		t.Must("client_id", "the client the token was issued to", ir.JSON["client_id"], Equal(clientIDOf(t, method)))
 		exp, isNum := ir.JSON["exp"].(float64)

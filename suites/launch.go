@@ -38,13 +38,15 @@ func noRedirect(t *T, res *AuthResult, check string) {
 // scopeSet splits a scope string.
 func scopeSet(s string) []string { return strings.Fields(s) }
 
-// grantedScope is the scope a token response grants: its scope member, or
-// the requested scope when the member is absent (RFC 6749 §5.1).
-func grantedScope(resp *Response, requested string) string {
-	if resp.Has("scope") {
-		return resp.Str("scope")
+// grantedScopes are the scopes a token response grants: its scope member,
+// or the requested scope when it has none (RFC 6749 §5.1: scope may be left
+// out when it is what was asked for). A scope member that is not a string
+// counts as absent here: its type is judged by the token response cases.
+func grantedScopes(resp *Response, requested string) []string {
+	if s, ok := resp.JSON["scope"].(string); ok {
+		return scopeSet(s)
 	}
-	return requested
+	return scopeSet(requested)
 }
 
 // withScope adds scope tokens the request lacks.
@@ -372,7 +374,7 @@ var _ = Area(100, "launch", "SMART App Launch: authorization code flow", func() 
 		t.RequireLaunchBaseline()
 		c := t.LaunchClient()
 		res, resp := t.TokensFor(c, func(r *AuthRequest) { r.Scope = withScope(r.Scope, "launch/patient") })
-		granted := scopeSet(grantedScope(resp, res.Request.Scope))
+		granted := grantedScopes(resp, res.Request.Scope)
 		if !slices.Contains(granted, "launch/patient") {
 			t.Skip("launch/patient was not granted (granted: " + strings.Join(granted, " ") + ")")
 		}
@@ -400,7 +402,7 @@ var _ = Area(100, "launch", "SMART App Launch: authorization code flow", func() 
 		res, resp := t.TokensFor(c)
 		requested := scopeSet(res.Request.Scope)
 		var beyond []string
-		for _, g := range scopeSet(grantedScope(resp, res.Request.Scope)) {
+		for _, g := range grantedScopes(resp, res.Request.Scope) {
 			if !ScopeCovered(g, requested) {
 				beyond = append(beyond, g)
 			}

@@ -139,7 +139,7 @@ var _ = Area(120, "openid", "SMART App Launch: OpenID Connect id_token", func() 
 		Hint:        "The server granted fhirUser but the id_token has no fhirUser claim.",
 	}, func(t *T) {
 		r, resp, _, _, claims := idTokenFlow(t)
-		if !slices.Contains(scopeSet(grantedScope(resp, r.Scope)), "fhirUser") {
+		if !slices.Contains(grantedScopes(resp, r.Scope), "fhirUser") {
 			t.Skip("fhirUser was not granted")
 		}
 		fu, _ := claims["fhirUser"].(string)

@@ -29,7 +29,7 @@ func refreshable(t *T) (LaunchClient, []string, string) {
 	}
 	requested := scopeSet(res.Request.Scope)
 	var original []string
-	for _, s := range scopeSet(grantedScope(resp, res.Request.Scope)) {
+	for _, s := range grantedScopes(resp, res.Request.Scope) {
 		if slices.Contains(requested, s) {
 			original = append(original, s)
 		}
@@ -114,7 +114,7 @@ var _ = Area(110, "refresh", "SMART App Launch: refresh tokens", func() {
 		asked := strings.Join(append(append([]string(nil), original...), extra), " ")
 		r := t.Do(t.RefreshRequest(c, rt, asked))
 		if r.Status/100 == 2 {
-			got := scopeSet(grantedScope(r, asked))
+			got := grantedScopes(r, asked)
 			t.Must("scope granted at refresh", "without "+extra+", which was never granted", got, Not(ContainElement(extra)))
 			t.Should("answer", "a refusal (400 invalid_scope) of a scope never granted", DescribeAnswer(r), HavePrefix("400"))
 			return

@@ -47,15 +47,6 @@ func clientIDOf(t *T, method string) string {
 	return ""
 }
 
-// grantedScope is the scope a token response grants: its scope member, or
-// the requested scope when it has none (RFC 6749 §5.1).
-func grantedScopeTokens(requested string, r *Response) []string {
-	if s, ok := r.JSON["scope"].(string); ok {
-		return strings.Fields(s)
-	}
-	return strings.Fields(requested)
-}
-
 // expiresIn reads expires_in, a number (or a numeric string).
 func expiresIn(r *Response) (float64, bool) {
 	switch v := r.JSON["expires_in"].(type) {
@@ -316,7 +307,7 @@ var _ = Area(62, "issued-tokens", "Issued access tokens, as a resource server se
 		if !ok {
 			t.Skip("the JWT access token has no scope claim (RFC 9068 §2.2.3)")
 		}
-		granted := grantedScopeTokens(t.Target().Scope, r)
+		granted := grantedScopes(r, t.Target().Scope)
 		t.Must("scope claim", "the granted scope ["+strings.Join(granted, " ")+"]", strings.Fields(sc), WithTransform(func(s []string) bool { return sameScopes(s, granted) }, BeTrue()))
 	})
 })

@@ -2,10 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/smartconform/smartconform/fixtures"
@@ -34,36 +30,18 @@ func TestNoTokenLeaksFromOddBodies(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer h.Close()
-			dir := t.TempDir()
-			cfg := filepath.Join(dir, "target.yaml")
-			if err := config.WriteForServer(cfg, "leak "+b, h.BaseURL, creds, h.CACertPEM, config.ReferenceLogin(true)); err != nil {
-				t.Fatal(err)
-			}
-			out := filepath.Join(dir, "report")
-			cmd := exec.Command(os.Args[0], "run", "--config", cfg, "--out", out, "-v")
-			cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			_ = cmd.Run()
-			if code := cmd.ProcessState.ExitCode(); code != exitFailed && code != exitIncomplete {
-				t.Fatalf("exit %d, want 1 or 3\n%s", code, tail(stderr.String()))
-			}
-			outputs := map[string]string{"stdout": stdout.String(), "stderr": stderr.String()}
-			for _, f := range []string{"report.json", "report.html", "junit.xml"} {
-				raw, err := os.ReadFile(filepath.Join(out, f))
-				if err != nil {
-					t.Fatal(err)
-				}
-				outputs[f] = string(raw)
+			code, outputs := scanRun(t, "leak "+b, h.BaseURL, creds, h.CACertPEM, config.ReferenceLogin(true))
+			if code != exitFailed && code != exitIncomplete {
+				t.Fatalf("exit %d, want 1 or 3\n%s", code, tail(string(outputs["stderr"])))
 			}
 			// The harness did see the tokens: the evidence shows the bodies.
-			if !strings.Contains(outputs["report.json"], "access_token") {
+			if !bytes.Contains(outputs["report.json"], []byte("access_token")) {
 				t.Fatalf("report.json quotes no token response at all; the test proves nothing")
 			}
 			for _, tok := range h.SeededTokens {
 				for _, form := range secretForms(tok) {
 					for name, text := range outputs {
-						if strings.Contains(text, form) {
+						if bytes.Contains(text, []byte(form)) {
 							t.Errorf("%s: seeded token %q (as %q) is in %s", b, tok[:14]+"…", form[:min(len(form), 14)]+"…", name)
 						}
 					}

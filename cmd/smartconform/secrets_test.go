@@ -108,20 +108,9 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			cfg := filepath.Join(dir, "target.yaml")
-			if err := config.WriteForServer(cfg, "secret scan", srv.BaseURL, creds, nil, config.ReferenceLogin(auto)); err != nil {
-				t.Fatal(err)
-			}
-			out := filepath.Join(dir, "report")
-			cmd := exec.Command(os.Args[0], "run", "--config", cfg, "--out", out, "-v")
-			cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			_ = cmd.Run()
-			code := cmd.ProcessState.ExitCode()
+			code, outputs := scanRun(t, "secret scan", srv.BaseURL, creds, nil, config.ReferenceLogin(auto))
 			if code != exitOK && code != exitFailed && code != exitIncomplete {
-				t.Fatalf("exit %d\n%s", code, tail(stderr.String()))
+				t.Fatalf("exit %d\n%s", code, tail(string(outputs["stderr"])))
 			}
 			if len(faults) > 0 && code == exitOK {
 				t.Errorf("faults %v made no failure", faults)
@@ -150,23 +139,6 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 				t.Fatal("the reference server received no signed assertion: nothing to look for")
 			}
 
-			outputs := map[string][]byte{"stdout": stdout.Bytes(), "stderr": stderr.Bytes()}
-			entries, err := os.ReadDir(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range entries {
-				raw, err := os.ReadFile(filepath.Join(out, e.Name()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				outputs[e.Name()] = raw
-			}
-			for _, want := range []string{"junit.xml", "report.json", "report.html"} {
-				if _, ok := outputs[want]; !ok {
-					t.Errorf("%s was not written", want)
-				}
-			}
 			// Controls: the scan reads the real outputs, and the assertions
 			// recorded are those the harness sent (their signed part, which
 			// is not secret, is kept in the evidence).
@@ -203,4 +175,38 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 
 func basicHeader(id, secret string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// scanRun writes the configuration of a target (login: how its flows are
+// driven), runs `smartconform run -v` on it in a child process, and returns
+// the exit code and every output: stdout, stderr and each file of the
+// report directory (junit.xml, report.json and report.html must be there).
+func scanRun(t *testing.T, name, baseURL string, creds refserver.Credentials, caPEM []byte, login config.LoginSpec) (int, map[string][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "target.yaml")
+	if err := config.WriteForServer(cfg, name, baseURL, creds, caPEM, login); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "report")
+	cmd := exec.Command(os.Args[0], "run", "--config", cfg, "--out", out, "-v")
+	cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	_ = cmd.Run()
+	outputs := map[string][]byte{"stdout": stdout.Bytes(), "stderr": stderr.Bytes()}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(out, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outputs[e.Name()] = raw
+	}
+	for _, want := range []string{"junit.xml", "report.json", "report.html"} {
+		if _, ok := outputs[want]; !ok {
+			t.Errorf("%s was not written (exit %d)\n%s", want, cmd.ProcessState.ExitCode(), tail(stderr.String()))
+		}
+	}
+	return cmd.ProcessState.ExitCode(), outputs
 }

@@ -10,7 +10,6 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/smartconform/smartconform/fixtures"
-	"github.com/smartconform/smartconform/fixtures/refserver"
 )
 
 func writeKeys(t *testing.T, dir string) {
@@ -103,18 +102,7 @@ func TestKeyContradictingItsFileIsAnError(t *testing.T) {
 // serve --write-config writes the primary client and the RS384-only and
 // ES384-only clients; the file loads back with all three.
 func TestWriteForServerWritesEveryAsymClient(t *testing.T) {
-	c, err := refserver.SharedCredentials()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "f.yaml")
-	if err := WriteForServer(p, "ref", "http://127.0.0.1:1/fhir", c, nil, ReferenceLogin(false)); err != nil {
-		t.Fatal(err)
-	}
-	tg, err := Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tg, _ := writeAndLoad(t, ReferenceLogin(false))
 	if len(tg.AsymClients) != 1+len(c.AsymMore) || tg.Asym.ClientID != c.AsymClientID {
 		t.Fatalf("clients: %+v", tg.AsymClients)
 	}

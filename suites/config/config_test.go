@@ -15,18 +15,31 @@ import (
 	"github.com/smartconform/smartconform/fixtures/refserver"
 )
 
-func TestWriteForServerRoundTrips(t *testing.T) {
+// writeAndLoad writes the shared reference credentials with WriteForServer
+// (login: how the flows are driven) and loads the file (at path) back.
+func writeAndLoad(t *testing.T, login LoginSpec) (c refserver.Credentials, tg *Target, path string) {
+	t.Helper()
 	c, err := refserver.SharedCredentials()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "f.yaml")
-	if err := WriteForServer(p, "ref", "http://127.0.0.1:1/fhir", c, nil, ReferenceLogin(false)); err != nil {
+	path = filepath.Join(t.TempDir(), "f.yaml")
+	if err := WriteForServer(path, "ref", "http://127.0.0.1:1/fhir", c, nil, login); err != nil {
 		t.Fatal(err)
 	}
-	tg, err := Load(p)
-	if err != nil {
+	if tg, err = Load(path); err != nil {
 		t.Fatal(err)
+	}
+	return c, tg, path
+}
+
+func TestWriteForServerRoundTrips(t *testing.T) {
+	c, tg, p := writeAndLoad(t, ReferenceLogin(false))
+	if tg.Launch == nil || tg.Launch.Driver != DriverBrowser || len(tg.Launch.Script) == 0 {
+		t.Errorf("the browser login was not written: %+v", tg.Launch)
+	}
+	if _, auto, _ := writeAndLoad(t, ReferenceLogin(true)); auto.Launch == nil || auto.Launch.Driver != DriverFollow || len(auto.Launch.Script) != 0 {
+		t.Errorf("the follow login (an auto-approving server) was not written: %+v", auto.Launch)
 	}
 	if tg.Asym.ClientID != c.AsymClientID || len(tg.Asym.Keys) != 2 || tg.Basic.Secret != c.BasicSecret || tg.Post.Secret != c.PostSecret || tg.Public.ClientID != c.PublicID {
 		t.Errorf("round trip lost something: %+v", tg)
