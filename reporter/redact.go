@@ -11,6 +11,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -27,7 +28,13 @@ type Redactor struct {
 	mu      sync.RWMutex
 	key     []byte
 	secrets map[string][]string // value → the forms it is scrubbed in
+	// forms are every form of every secret, longest first (then in byte
+	// order), with its value's fingerprint: kept sorted by Add, not sorted
+	// on every Text (a run adds each token it is issued).
+	forms []scrubForm
 }
+
+type scrubForm struct{ form, fingerprint string }
 
 // NewRedactor returns a redactor that also scrubs the given values.
 func NewRedactor(secrets ...string) *Redactor {
@@ -46,6 +53,13 @@ func (r *Redactor) Add(values ...string) {
 	for _, v := range values {
 		if len(v) >= 6 && r.secrets[v] == nil {
 			r.secrets[v] = escapedForms(v)
+			fp := r.Fingerprint(v)
+			forms := append([]scrubForm(nil), r.forms...)
+			for _, f := range r.secrets[v] {
+				at := sort.Search(len(forms), func(i int) bool { return !formBefore(forms[i].form, f) })
+				forms = slices.Insert(forms, at, scrubForm{f, fp})
+			}
+			r.forms = forms
 		}
 	}
 }
@@ -104,24 +118,9 @@ func (r *Redactor) Fingerprint(v string) string {
 //   - Bearer and Basic credentials written out in text.
 func (r *Redactor) Text(s string) string {
 	s = r.fields(s)
-	r.mu.RLock()
-	type variant struct{ form, value string }
-	var vals []variant
-	for v, forms := range r.secrets {
-		for _, f := range forms {
-			vals = append(vals, variant{f, v})
-		}
-	}
-	r.mu.RUnlock()
-	sort.Slice(vals, func(i, j int) bool {
-		if len(vals[i].form) != len(vals[j].form) {
-			return len(vals[i].form) > len(vals[j].form)
-		}
-		return vals[i].form < vals[j].form
-	})
-	for _, v := range vals {
+	for _, v := range r.scrubForms() {
 		if strings.Contains(s, v.form) {
-			s = strings.ReplaceAll(s, v.form, r.Fingerprint(v.value))
+			s = strings.ReplaceAll(s, v.form, v.fingerprint)
 		}
 	}
 	s = jwsPattern.ReplaceAllStringFunc(s, func(m string) string {
@@ -138,6 +137,24 @@ func (r *Redactor) Text(s string) string {
 		return sub[1] + r.JWT(sub[2])
 	})
 	return s
+}
+
+// scrubForms returns the forms of every registered value, longest first,
+// so that a longer secret is scrubbed whole before a shorter one that
+// overlaps it. The slice is never changed in place (Add makes a new one),
+// so it is read without the lock.
+func (r *Redactor) scrubForms() []scrubForm {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.forms
+}
+
+// formBefore is the order of scrubForms: longer first, then byte order.
+func formBefore(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a < b
 }
 
 // Body redacts a body of which at most limit bytes are shown (all of it

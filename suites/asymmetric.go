@@ -133,7 +133,7 @@ var _ = Area(20, "private_key_jwt", "Client authentication: private_key_jwt (RFC
 		if i >= 0 {
 			other = t.Target().Asym.Keys[i]
 		} else {
-			k, err := fixtures.NewSigningKey(alg, "unused")
+			k, err := ForeignKey(alg)
 			if err != nil {
 				t.Errorf("could not generate a key: %v", err)
 			}

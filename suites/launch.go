@@ -506,10 +506,11 @@ var _ = Area(105, "launch-client-auth", "SMART App Launch: code exchange by clie
 		t.RequireLaunchBaseline()
 		c := t.LaunchClient(PrivateKeyJWT)
 		res := t.CodeFor(c)
-		k, err := fixtures.NewSigningKey(c.Keys[0].Alg, c.Keys[0].KID)
+		k, err := ForeignKey(c.Keys[0].Alg) // registered nowhere, under the client's kid
 		if err != nil {
 			t.Errorf("could not make a rogue key: %v", err)
 		}
+		k.KID, k.JWK.KeyID = c.Keys[0].KID, c.Keys[0].KID
 		rogue := c
 		rogue.Keys = []fixtures.SigningKey{k}
 		t.ExpectRejected(t.Do(t.CodeRequest(rogue, res)), InvalidClient)
