@@ -261,19 +261,24 @@ func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *r
 		}
 		envs[i] = e
 	}
-	// Start the pools in target order, at most ParallelTargets at a time.
+	// Start the pools in target order, at most ParallelTargets at a time. A
+	// target holds its slot until it is judged and handed to each, not just
+	// until its cases finish: targets are judged in order, so a target that
+	// finished early waits for those before it, and memory stays bounded
+	// by ParallelTargets targets (not by how far the pools run ahead).
 	slots := make(chan struct{}, o.ParallelTargets)
 	pools := make([]sync.WaitGroup, len(envs))
 	for i := range pools {
 		pools[i].Add(1)
 	}
+	dispatched := make(chan struct{})
 	go func() {
+		defer close(dispatched)
 		for i, e := range envs {
 			slots <- struct{}{}
 			wg := e.startPool(ctx, selected, run)
 			go func(i int) {
 				wg.Wait()
-				<-slots
 				pools[i].Done()
 			}(i)
 		}
@@ -298,8 +303,18 @@ func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *r
 		closeJWKSHost(e)                            // jwkshost.go
 		e.client.GetClient().CloseIdleConnections() // no idle connection (and its goroutines) outlives the target
 		envs[i] = nil                               // its records and evidence go with the report
-		if err := each(i, rep); err != nil {
+		err := each(i, rep)
+		<-slots
+		if err != nil {
 			cancelAll()
+			// Let the remaining pools start (as not run) and stop.
+			for done := false; !done; {
+				select {
+				case <-slots:
+				case <-dispatched:
+					done = true
+				}
+			}
 			for j := i + 1; j < len(pools); j++ {
 				pools[j].Wait()
 			}
