@@ -167,6 +167,7 @@ func BenchmarkG_FourShards(b *testing.B) {
 			if code != exitOK {
 				b.Fatalf("shard %d/4: exit %d", k, code)
 			}
+			fmt.Printf("bench (g): shard %d/4: %s wall, peak RSS %.0f MB\n", k, took.Round(time.Second), rss)
 			slowest, peak = max(slowest, took), max(peak, rss)
 		}
 		merge, mrss, code := runChild(b, append([]string{"report", "merge", "--out", b.TempDir()}, dirs...)...)

@@ -33,7 +33,20 @@ func benchServer(b *testing.B, o refserver.Options) (*refserver.Server, *config.
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	return srv, config.ForServer("bench", srv.BaseURL, srv.Creds, srv.CACertPEM)
+	return srv, benchTarget(b, "bench", srv)
+}
+
+// benchTarget configures srv as target; the flows of a server started with
+// AutoApprove follow its redirects (no browser: (h) measures the browser).
+func benchTarget(b *testing.B, name string, srv *refserver.Server) *config.Target {
+	b.Helper()
+	tg := config.ForServer(name, srv.BaseURL, srv.Creds, srv.CACertPEM)
+	if srv.AutoApproves() {
+		if err := config.ResolveLogin(tg.Launch, config.ReferenceLogin(true)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return tg
 }
 
 func mustRun(b *testing.B, o engine.Options) (time.Duration, int) {
@@ -60,7 +73,7 @@ func cpuTime() time.Duration {
 // (process start excluded); and the harness's own CPU per case, measured
 // with the reference server in a child process so its CPU is not counted.
 func BenchmarkA_FullCatalogueInProcess(b *testing.B) {
-	_, tg := benchServer(b, refserver.Options{})
+	_, tg := benchServer(b, refserver.Options{AutoApprove: true})
 	mustRun(b, engine.Options{Target: tg, Version: "bench"}) // warm up: key caches, connections
 	var total time.Duration
 	var cases int
@@ -71,7 +84,7 @@ func BenchmarkA_FullCatalogueInProcess(b *testing.B) {
 	}
 	wall := total / time.Duration(b.N)
 
-	cfg := serveChild(b, "--tls")
+	cfg := serveChild(b, "--tls", "--auto-approve")
 	ctg, err := config.Load(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -115,7 +128,7 @@ func serveChild(b *testing.B, args ...string) string {
 // (b) Against a reference server answering after 100 ms, as a remote
 // sandbox would: concurrency 1 versus 8.
 func BenchmarkB_LatencySpeedup(b *testing.B) {
-	_, tg := benchServer(b, refserver.Options{Latency: 100 * time.Millisecond})
+	_, tg := benchServer(b, refserver.Options{Latency: 100 * time.Millisecond, AutoApprove: true})
 	for i := 0; i < b.N; i++ {
 		serial, n := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 1})
 		parallel, _ := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 8})
@@ -133,11 +146,11 @@ func BenchmarkB_LatencySpeedup(b *testing.B) {
 func BenchmarkC_OverheadVersusPlainLoop(b *testing.B) {
 	for _, latency := range []time.Duration{0, 10 * time.Millisecond} {
 		capture := &refserver.Capture{}
-		_, tg := benchServer(b, refserver.Options{Capture: capture, Latency: latency})
+		_, tg := benchServer(b, refserver.Options{Capture: capture, Latency: latency, AutoApprove: true})
 		harness, _ := mustRun(b, engine.Options{Target: tg, Version: "bench", Concurrency: 1})
 		reqs := capture.Requests()
 
-		srv, _ := benchServer(b, refserver.Options{Latency: latency})
+		srv, _ := benchServer(b, refserver.Options{Latency: latency, AutoApprove: true})
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(srv.CACertPEM)
 		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
@@ -163,17 +176,31 @@ func BenchmarkC_OverheadVersusPlainLoop(b *testing.B) {
 	}
 }
 
-// (d) Peak RSS of a whole `smartconform run` (embedded server included).
+// (d) Peak RSS of a whole `smartconform run` (embedded server included),
+// without the browser (--no-browser) and with it. The rusage of a child
+// covers the children it reaped, so with the browser the figure is the
+// larger of smartconform's and Chromium's.
 func BenchmarkD_PeakRSS(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		cmd := exec.Command(os.Args[0], "run", "--out", b.TempDir())
-		cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("%v\n%s", err, out)
+		for _, mode := range []string{"--no-browser", ""} {
+			args := []string{"run", "--out", b.TempDir()}
+			name := "harness and embedded server (--no-browser)"
+			if mode != "" {
+				args = append(args, mode)
+			} else {
+				name = "with the browser flows (the larger of smartconform and Chromium)"
+			}
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "SMARTCONFORM_AS_MAIN=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("%v\n%s", err, out)
+			}
+			kib := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+			if mode != "" {
+				b.ReportMetric(float64(kib)/1024, "MB-peak-RSS")
+			}
+			fmt.Printf("bench (d): peak RSS of smartconform run, %s: %.1f MB (goal < 100 MB)\n", name, float64(kib)/1024)
 		}
-		kib := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
-		b.ReportMetric(float64(kib)/1024, "MB-peak-RSS")
-		fmt.Printf("bench (d): peak RSS of smartconform run: %.1f MB (goal < 100 MB)\n", float64(kib)/1024)
 	}
 }
 
@@ -186,12 +213,12 @@ func BenchmarkE_HundredTenants(b *testing.B) {
 	}
 	var targets []*config.Target
 	for i := 0; i < 100; i++ {
-		srv, err := refserver.Start(refserver.Options{Latency: 100 * time.Millisecond, Credentials: &creds})
+		srv, err := refserver.Start(refserver.Options{Latency: 100 * time.Millisecond, Credentials: &creds, AutoApprove: true})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(srv.Close)
-		targets = append(targets, config.ForServer(fmt.Sprintf("tenant-%03d", i), srv.BaseURL, srv.Creds, nil))
+		targets = append(targets, benchTarget(b, fmt.Sprintf("tenant-%03d", i), srv))
 	}
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
