@@ -21,7 +21,7 @@ run: build tools
 ## test: lint, then every Go test (suites against the reference server and each fault, CLI, reports)
 test: FUZZTIME = 10s
 test: tools lint fuzz
-	$(GO) test -count=1 -timeout 80m ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 ## lint: formatting, vet, import direction, and no focused spec (a focused spec makes every run skip the rest)
 lint: imports
