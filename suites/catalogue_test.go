@@ -29,7 +29,9 @@ func runServer(t *testing.T, o refserver.Options, target func(*refserver.Server)
 	if target != nil {
 		tg = target(srv)
 	}
-	followLogin(t, tg)
+	if err := config.LoginFor(tg, srv); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := engine.Run(engine.Options{Target: tg, Version: "test", Reference: true, Focus: focus})
 	if err != nil {
 		t.Fatal(err)

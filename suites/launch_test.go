@@ -24,18 +24,6 @@ import (
 // launchGroup selects the authorization code flow cases.
 const launchGroup = engine.LaunchGroup
 
-// followLogin makes tg's flows follow the redirects of a reference server
-// started with AutoApprove (no browser).
-func followLogin(t *testing.T, tg *config.Target) {
-	t.Helper()
-	if tg.Launch == nil {
-		return
-	}
-	if err := config.ResolveLogin(tg.Launch, config.ReferenceLogin(true)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestMain(m *testing.M) {
 	code := m.Run()
 	engine.CloseBrowsers()

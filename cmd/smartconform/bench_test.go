@@ -41,10 +41,8 @@ func benchServer(b *testing.B, o refserver.Options) (*refserver.Server, *config.
 func benchTarget(b *testing.B, name string, srv *refserver.Server) *config.Target {
 	b.Helper()
 	tg := config.ForServer(name, srv.BaseURL, srv.Creds, srv.CACertPEM)
-	if srv.AutoApproves() {
-		if err := config.ResolveLogin(tg.Launch, config.ReferenceLogin(true)); err != nil {
-			b.Fatal(err)
-		}
+	if err := config.LoginFor(tg, srv); err != nil {
+		b.Fatal(err)
 	}
 	return tg
 }

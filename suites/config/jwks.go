@@ -186,10 +186,8 @@ var (
 // The run that uses the Target closes the listener.
 func ForReference(name string, srv *refserver.Server) (*Target, error) {
 	t := ForServer(name, srv.BaseURL, srv.Creds, srv.CACertPEM)
-	if t.Launch != nil && srv.AutoApproves() {
-		if err := ResolveLogin(t.Launch, ReferenceLogin(true)); err != nil {
-			return nil, err
-		}
+	if err := LoginFor(t, srv); err != nil {
+		return nil, err
 	}
 	jwksKeysOnce.Do(func() {
 		for i := 1; i <= 2 && jwksKeysErr == nil; i++ {

@@ -119,6 +119,16 @@ func ForServer(name, baseURL string, c refserver.Credentials, caPEM []byte) *Tar
 	return t
 }
 
+// LoginFor sets the login of t (a target of the reference server srv, with
+// a launch section) to how srv's authorization step is driven:
+// ReferenceLogin(srv.AutoApproves()).
+func LoginFor(t *Target, srv *refserver.Server) error {
+	if t.Launch == nil {
+		return nil
+	}
+	return ResolveLogin(t.Launch, ReferenceLogin(srv.AutoApproves()))
+}
+
 // launchStartURL is the reference server's EHR launch starter, beside its
 // FHIR base.
 func launchStartURL(baseURL string) string {

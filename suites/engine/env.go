@@ -204,7 +204,7 @@ func (t *T) AsymClientSpec(c *config.AsymClient, i int) fixtures.AssertionSpec {
 		t.Skip(fmt.Sprintf("the private_key_jwt client %s has no key number %d configured", c.ClientID, i+1))
 	}
 	tu := t.TokenURL()
-	return fixtures.AssertionSpec{ClientID: c.ClientID, TokenURL: tu, Key: c.Keys[i], Now: t.env.assertionNow(t.ctx)}
+	return fixtures.AssertionSpec{ClientID: c.ClientID, TokenURL: tu, Key: c.Keys[i], Now: t.AssertionNow()}
 }
 
 // AsymClients are the configured private_key_jwt clients, the primary
