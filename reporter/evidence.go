@@ -135,16 +135,20 @@ func CurlTemplate(curl string) (string, []Placeholder) {
 		}
 		return false
 	}
-	for _, m := range markBasic.FindAllStringSubmatchIndex(curl, -1) {
+	if !strings.Contains(curl, "[redacted") && !strings.Contains(curl, "[signature redacted]") {
+		return curl, nil // no mark: every pattern below needs one of these
+	}
+	hasBasic, hasJWS := strings.Contains(curl, "[base64 of "), strings.Contains(curl, ".[signature redacted]")
+	for _, m := range findAllSubmatchIndexIf(hasBasic, markBasic, curl) {
 		id := curl[m[2]:m[3]]
 		spans = append(spans, span{m[0], m[1], "BASIC_CREDENTIALS", "base64 of " + id + ":$CLIENT_SECRET, e.g. $(printf '%s' '" + id + ":'\"$CLIENT_SECRET\" | base64 -w0)"})
 	}
 	named := func(start int, fallback string) string {
 		before := curl[:start]
-		if strings.HasSuffix(strings.ToLower(before), "bearer ") {
+		if len(before) >= 7 && strings.EqualFold(before[len(before)-7:], "bearer ") {
 			return "ACCESS_TOKEN"
 		}
-		if m := fieldName.FindStringSubmatch(before); m != nil {
+		if m := fieldName.FindStringSubmatch(fieldNameTail(before)); m != nil {
 			n := strings.ToUpper(m[1])
 			if _, ok := placeholderMeaning[n]; ok {
 				return n
@@ -152,7 +156,7 @@ func CurlTemplate(curl string) (string, []Placeholder) {
 		}
 		return fallback
 	}
-	for _, m := range markJWS.FindAllStringIndex(curl, -1) {
+	for _, m := range findAllSubmatchIndexIf(hasJWS, markJWS, curl) {
 		if !taken(m[0], m[1]) {
 			spans = append(spans, span{start: m[0], end: m[1], name: named(m[0], "CLIENT_ASSERTION")})
 		}
@@ -208,6 +212,32 @@ func CurlTemplate(curl string) (string, []Placeholder) {
 	}
 	b.WriteString(curl[pos:])
 	return b.String(), ph
+}
+
+// findAllSubmatchIndexIf is re.FindAllStringSubmatchIndex(s, -1) when the
+// literal the pattern needs was found in s, else nothing (a pattern with no
+// literal prefix is tried at every byte of the command).
+func findAllSubmatchIndexIf(found bool, re *regexp.Regexp, s string) [][]int {
+	if !found {
+		return nil
+	}
+	return re.FindAllStringSubmatchIndex(s, -1)
+}
+
+// fieldNameTail is the end of s in which a fieldName match can lie: its
+// name is a run of name bytes ending at most 4 bytes (the longest
+// separator) before the end, so a match starts after the last byte before
+// that which is neither a name byte nor part of a multi-byte character.
+// Matching the tail gives the same name as matching s, without scanning
+// the whole command again for every mark in it.
+func fieldNameTail(s string) string {
+	for i := len(s) - 5; i >= 0; i-- {
+		c := s[i]
+		if c < 0x80 && c != '_' && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') {
+			return s[i+1:]
+		}
+	}
+	return s
 }
 
 // quoteState says whether a shell is inside single quotes after reading s,

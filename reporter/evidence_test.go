@@ -2,6 +2,7 @@ package reporter
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"testing"
@@ -135,5 +136,24 @@ func TestCombinedMarkdownListsEveryTarget(t *testing.T) {
 	never := verdictReport("never", 1, 1, 0, 0, 0)
 	if c := Combine([]*Report{green, never}, []string{"a", "b"}, 1); c.Summary.Verdict != VerdictReportOnly || c.Summary.ExitCode != 0 {
 		t.Errorf("a report-only target: %+v", c.Summary)
+	}
+}
+
+// fieldNameTail must not change which field name a mark is named after:
+// the tail's match is the whole string's, on random commands built from
+// name bytes, separators, quotes, delimiters and multi-byte letters.
+func TestFieldNameTailFindsTheSameName(t *testing.T) {
+	parts := []string{"a", "Z", "9", "_", "=", `"`, ":", " ", "'", "&", "-", "ſ", "K", "é", "client_secret", "x", `": "`, `":"`, ": "}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := rng.IntN(12); k >= 0; k-- {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		s := b.String()
+		whole, tail := fieldName.FindStringSubmatch(s), fieldName.FindStringSubmatch(fieldNameTail(s))
+		if (whole == nil) != (tail == nil) || (whole != nil && whole[1] != tail[1]) {
+			t.Fatalf("%q: whole string names %q, its tail %q", s, whole, tail)
+		}
 	}
 }
