@@ -1,18 +1,41 @@
 package reporter
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // WriteJSON writes the report as indented JSON (schemaVersion first).
 func WriteJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	je := jsonEncoders.Get().(*jsonEncoder)
+	defer jsonEncoders.Put(je)
+	je.buf.Reset()
+	if err := je.enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := w.Write(je.buf.Bytes())
+	return err
 }
+
+// jsonEncoder is an indenting encoder with its output buffer, reused: a
+// target's report is some 600 kB, and a run of many targets writes one per
+// target (a fresh encoder grew its indentation buffer from nothing each
+// time).
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonEncoders = sync.Pool{New: func() any {
+	je := &jsonEncoder{}
+	je.enc = json.NewEncoder(&je.buf)
+	je.enc.SetIndent("", "  ")
+	return je
+}}
 
 // ReadJSON reads a report written by WriteJSON and summarizes it again, so
 // a report written before severities and the one verdict model (a
