@@ -88,13 +88,14 @@ func (r *Response) MediaType() string {
 func newHTTPClient(o Options) (*resty.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if pemBytes := o.Target.CACertPEM; len(pemBytes) > 0 {
+		if err := checkCACert(pemBytes); err != nil {
+			return nil, err
+		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, errors.New("the CA file holds no usable certificate")
-		}
+		pool.AppendCertsFromPEM(pemBytes)
 		tc.RootCAs = pool
 	}
 	tc.InsecureSkipVerify = o.Target.Insecure
@@ -113,6 +114,15 @@ func newHTTPClient(o Options) (*resty.Client, error) {
 		tr.MaxResponseHeaderBytes = MaxHeaderBytes
 	}
 	return c, nil
+}
+
+// checkCACert is newHTTPClient's one way to fail: a CA file (when one is
+// configured) that holds no usable certificate.
+func checkCACert(pemBytes []byte) error {
+	if len(pemBytes) > 0 && !x509.NewCertPool().AppendCertsFromPEM(pemBytes) {
+		return errors.New("the CA file holds no usable certificate")
+	}
+	return nil
 }
 
 // send performs req and returns the answer and the redacted exchange.

@@ -241,25 +241,32 @@ func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *r
 	for _, m := range selected {
 		run[m.ID] = bodies[m.ID]
 	}
-	envs := make([]*env, len(targets))
-	for i, tg := range targets {
+	rank := map[string]int{} // read only: shared by every target's log
+	for j, m := range catalogue {
+		rank[m.ID] = j
+	}
+	// A target's environment (its HTTP client, redactor and case records)
+	// is made when its pool starts, not for every target up front: a run
+	// of thousands of tenants holds ParallelTargets of them at a time.
+	// What could make one fail is checked before anything starts.
+	for _, tg := range targets {
+		if err := checkCACert(tg.CACertPEM); err != nil {
+			return &UsageError{fmt.Errorf("target %s: %w", tg.Name, err)}
+		}
+	}
+	newEnv := func(i int) *env {
 		to := o
-		to.Target = tg
+		to.Target = targets[i]
 		to.index = i
 		to.start = new(time.Time)
 		e := &env{opts: to, records: map[string]*caseRecord{}, baselines: map[string]*baseline{}, baselineIDs: baseIDs, limiter: newLimiter(o.Rate), done: map[string]chan struct{}{}}
-		e.redactor = reporter.NewRedactor(tg.Secrets()...)
-		e.log.rank = map[string]int{}
-		for j, m := range catalogue {
-			e.log.rank[m.ID] = j
-		}
-		if e.client, err = newHTTPClient(to); err != nil {
-			return &UsageError{fmt.Errorf("target %s: %w", tg.Name, err)}
-		}
+		e.redactor = reporter.NewRedactor(to.Target.Secrets()...)
+		e.log.rank = rank
+		e.client, _ = newHTTPClient(to) // its one error, checkCACert's, was ruled out above
 		for _, m := range selected {
 			e.done[m.ID] = make(chan struct{})
 		}
-		envs[i] = e
+		return e
 	}
 	// Start the pools in target order, at most ParallelTargets at a time. A
 	// target holds its slot until it is judged and handed to each, not just
@@ -267,16 +274,19 @@ func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *r
 	// finished early waits for those before it, and memory stays bounded
 	// by ParallelTargets targets (not by how far the pools run ahead).
 	slots := make(chan struct{}, o.ParallelTargets)
-	pools := make([]sync.WaitGroup, len(envs))
+	pools := make([]sync.WaitGroup, len(targets))
 	for i := range pools {
 		pools[i].Add(1)
 	}
+	started := make(chan *env, len(targets)) // in target order
 	dispatched := make(chan struct{})
 	go func() {
 		defer close(dispatched)
-		for i, e := range envs {
+		for i := range targets {
 			slots <- struct{}{}
+			e := newEnv(i)
 			wg := e.startPool(ctx, selected, run)
+			started <- e
 			go func(i int) {
 				wg.Wait()
 				pools[i].Done()
@@ -293,16 +303,16 @@ func RunTargetsFunc(targets []*config.Target, o Options, each func(i int, rep *r
 	defer func() { formatter.ColorableStdOut = saved }()
 	defer func() { current = nil }()
 
-	for i, e := range envs {
-		if o.Progress != nil && len(envs) > 1 {
-			fmt.Fprintf(o.Progress, "== target %d/%d: %s\n", i+1, len(envs), e.opts.Target.Name)
+	for i := range targets {
+		e := <-started
+		if o.Progress != nil && len(targets) > 1 {
+			fmt.Fprintf(o.Progress, "== target %d/%d: %s\n", i+1, len(targets), e.opts.Target.Name)
 		}
 		rep := e.judge(ctx, selected)
 		pools[i].Wait()
 		e.finish(ctx, selected, rep)
 		closeJWKSHost(e)                            // jwkshost.go
 		e.client.GetClient().CloseIdleConnections() // no idle connection (and its goroutines) outlives the target
-		envs[i] = nil                               // its records and evidence go with the report
 		err := each(i, rep)
 		<-slots
 		if err != nil {
@@ -401,7 +411,10 @@ func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report)
 
 func metaByText(cat []Meta, text string) (Meta, bool) {
 	for _, m := range cat {
-		if m.SpecText() == text {
+		// m.SpecText() == text, without building every case's text for
+		// every case of every target.
+		if len(text) == len(m.ID)+len(m.Title)+3 && text[0] == '[' && text[1:1+len(m.ID)] == m.ID &&
+			text[1+len(m.ID):3+len(m.ID)] == "] " && text[3+len(m.ID):] == m.Title {
 			return m, true
 		}
 	}
