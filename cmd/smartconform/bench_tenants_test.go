@@ -41,6 +41,7 @@ func benchTenants() int {
 // configuration for them to SMARTCONFORM_BENCH_CONFIG, print "Serving",
 // and serve until interrupted.
 func serveTenantsChild() {
+	defaultGC() // as `smartconform serve` would
 	n, _ := strconv.Atoi(os.Getenv("SMARTCONFORM_BENCH_TENANTS"))
 	latency, _ := time.ParseDuration(os.Getenv("SMARTCONFORM_BENCH_LATENCY"))
 	creds, err := refserver.SharedCredentials()

@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -57,7 +58,21 @@ const (
 const envPrefix = "SMARTCONFORM_"
 
 func main() {
+	defaultGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// defaultGC lets the heap grow to three times what is live before the
+// garbage collector runs (GOGC=200) unless GOGC is set. A run allocates
+// its evidence and reports at a high rate while keeping little live (the
+// evidence of the targets in flight): with Go's default of 100 the
+// collector took some 15 % of a many-target run's CPU. Measured on bench
+// (f) (README, Performance): 13 % less CPU at 250 tenants, peak RSS 303 ->
+// 418 MB at 1000. GOGC and GOMEMLIMIT work as in every Go program.
+func defaultGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 }
 
 // envName is the environment variable that sets a flag.
