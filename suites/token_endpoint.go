@@ -25,7 +25,7 @@ var _ = Area(50, "token-endpoint", "Token endpoint: requests", func() {
 	Case(Meta{
 		ID:          "TEP-HTTP-01",
 		Title:       "The token endpoint refuses GET",
-		Requirement: "A token request sent as GET, with its parameters in the query string and valid client authentication (the first configured confidential method), should be refused (405, or 400 invalid_request).",
+		Requirement: "A token request sent as GET, with its parameters in the query string and valid client authentication (the first configured confidential method whose valid request is accepted), should be refused (405, or 400 invalid_request).",
 		Level:       SHOULD, Negative: true,
 		Refs:   []Ref{RFC(6749, "3.2"), refBSRequest},
 		Policy: "TEP-HTTP-01: RFC 6749 §3.2 binds the client (MUST use POST); refusing GET is a derived server obligation, so acceptance warns.",
@@ -43,7 +43,7 @@ var _ = Area(50, "token-endpoint", "Token endpoint: requests", func() {
 	Case(Meta{
 		ID:          "TEP-HTTP-02",
 		Title:       "The token endpoint refuses a JSON body",
-		Requirement: "A token request with valid client authentication (the first configured confidential method) whose parameters are a JSON body (Content-Type: application/json) instead of application/x-www-form-urlencoded should be refused (400 invalid_request or 415).",
+		Requirement: "A token request with valid client authentication (the first configured confidential method whose valid request is accepted) whose parameters are a JSON body (Content-Type: application/json) instead of application/x-www-form-urlencoded should be refused (400 invalid_request or 415).",
 		Level:       SHOULD, Negative: true,
 		Refs:   []Ref{RFC(6749, "4.4.2"), refBSRequest},
 		Policy: "TEP-HTTP-02: a derived obligation, so acceptance warns; 401 invalid_client is tolerated (the server found no usable request).",

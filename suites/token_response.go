@@ -12,7 +12,8 @@ import (
 // The token response (RFC 6749 §5.1; SMART Backend Services).
 var _ = Area(60, "token-response", "Token response", func() {
 
-	// validToken sends a valid request with the first configured method.
+	// validToken sends a valid request (AnyValidRequest: the first configured
+	// method whose baseline is accepted).
 	validToken := func(t *T) *Response {
 		_, req := t.AnyValidRequest()
 		return t.Do(req)

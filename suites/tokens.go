@@ -20,9 +20,9 @@ import (
 // Shared by the trust-chain areas (tokens, introspection, revocation, the
 // resource server).
 
-// freshToken sends a valid request with the first configured confidential
-// method and returns the method, the answer and when it came; the case is
-// not run without a token.
+// freshToken sends a valid request (AnyValidRequest: the first configured
+// confidential method whose baseline is accepted) and returns the method,
+// the answer and when it came; the case is not run without a token.
 func freshToken(t *T) (string, *Response, time.Time) {
 	method, req := t.AnyValidRequest()
 	r := t.Do(req)

@@ -19,7 +19,7 @@ import (
 )
 
 // TestPlanVersion changes whenever a case is added, removed or re-judged.
-const TestPlanVersion = "2026.11-5"
+const TestPlanVersion = "2026.11-6"
 
 // Level is how much a case's requirement weighs.
 type Level string
