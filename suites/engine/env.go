@@ -365,6 +365,10 @@ type baseline struct {
 	ok    bool
 	setup bool // the request could not even be built (e.g. discovery failed)
 	why   string
+	// The accepted answer and its exchange (ok only): a token response
+	// that cases judging token responses share (T.BaselineAnswer).
+	resp *Response
+	ex   reporter.Exchange
 }
 
 // baselineIDs maps each method to the case marked Meta.Baseline for it.
@@ -465,12 +469,12 @@ func (e *env) baseline(ctx context.Context, method string) *baseline {
 func (e *env) sendBaseline(ctx context.Context, method string) *baseline {
 	b := &baseline{}
 	try := func(req Request) bool {
-		resp, _, err := e.send(e.baselineSender(ctx, method), req)
+		resp, ex, err := e.send(e.baselineSender(ctx, method), req)
 		switch {
 		case err != nil:
 			b.why = "no answer: " + e.redactor.Text(err.Error())
 		case resp.Status/100 == 2 && resp.Str("access_token") != "":
-			b.ok = true
+			b.ok, b.resp, b.ex = true, resp, ex
 		default:
 			b.why = fmt.Sprintf("the server answered %d %s", resp.Status, resp.Str("error"))
 		}

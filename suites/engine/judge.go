@@ -226,6 +226,34 @@ func (t *T) ProfileLevel() Level {
 // has its token endpoint judged through a client secret. When no method's
 // baseline is accepted, the case is not run, naming the first method's.
 func (t *T) AnyValidRequest() (string, Request) {
+	m := t.validMethod()
+	req, err := t.env.validRequest(t.ctx, m)
+	if err != nil {
+		t.Errorf("not run: %v", err)
+	}
+	return m, req
+}
+
+// BaselineAnswer returns the accepted answer to the baseline request of
+// AnyValidRequest's method (sent once per run), recorded as this case's
+// evidence: a valid token response, for cases that judge what every token
+// response must hold (media type, token_type, expires_in, scope) and so
+// need no request of their own. Cases that use the token itself (which may
+// expire or be revoked during a run) get a fresh one instead.
+func (t *T) BaselineAnswer() (string, *Response) {
+	m := t.validMethod()
+	b := t.env.baseline(t.ctx, m)
+	ex := b.ex
+	ex.Label = fmt.Sprintf("Token request (the run's %s baseline, sent once; shared by the cases that judge a token response)", m)
+	t.rec.exchanges = append(t.rec.exchanges, ex)
+	t.rec.answers = append(t.rec.answers, answered{label: ex.Label, resp: b.resp})
+	return m, b.resp
+}
+
+// validMethod is the first configured confidential method whose baseline
+// is accepted; the case ends (skipped, not run or an error) when there is
+// none.
+func (t *T) validMethod() string {
 	first := ""
 	for _, m := range []string{PrivateKeyJWT, ClientSecretBasic, ClientSecretPost} {
 		if !t.clientFor(m) {
@@ -237,18 +265,14 @@ func (t *T) AnyValidRequest() (string, Request) {
 		if b := t.env.baseline(t.ctx, m); b.setup {
 			t.Errorf("not run: %s", b.why)
 		} else if b.ok {
-			req, err := t.env.validRequest(t.ctx, m)
-			if err != nil {
-				t.Errorf("not run: %v", err)
-			}
-			return m, req
+			return m
 		}
 	}
 	if first == "" {
 		t.Skip("no confidential client is configured")
 	}
 	t.RequireBaseline(first) // not accepted: ends the case as not run
-	return "", Request{}
+	return ""
 }
 
 // WithForm returns a copy of req whose form has key set to values (none:
