@@ -16,7 +16,7 @@ var _ = Area(60, "token-response", "Token response", func() {
 	// which every case here judges for its own property; the case is not
 	// run without one.
 	issued := func(t *T) *Response {
-		_, r := t.BaselineAnswer()
+		_, r, _ := t.BaselineAnswer()
 		return r
 	}
 

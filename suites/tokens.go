@@ -141,7 +141,10 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // Issued access tokens as a resource server sees them: the server's own key
 // set and configuration documents, and the claims of a JWT access token
 // (RFC 9068 is how resource servers validate one; SMART leaves the format
-// open, so an opaque token is recorded, not failed).
+// open, so an opaque token is recorded, not failed). The claim cases
+// (TOK-JWT-02..04) judge the token of the run's baseline answer; the
+// signature case (TOK-JWT-01) a fresh token, since an old one's key may
+// rightly be gone from jwks_uri once the token has expired.
 var _ = Area(62, "issued-tokens", "Issued access tokens, as a resource server sees them", func() {
 
 	refRFC9068Validate := RFC(9068, "4")
@@ -259,7 +262,7 @@ var _ = Area(62, "issued-tokens", "Issued access tokens, as a resource server se
 		Hint:        "The token's iss and the advertised issuer come from different settings; make them one string, trailing slash included.",
 	}, func(t *T) {
 		iss, _ := issuerAndJWKS(t)
-		_, r, _ := freshToken(t)
+		_, r, _ := t.BaselineAnswer()
 		_, c := jwtToken(t, r.Str("access_token"))
 		got, _ := c["iss"].(string)
 		exp := "exactly the issuer " + iss
@@ -278,7 +281,7 @@ var _ = Area(62, "issued-tokens", "Issued access tokens, as a resource server se
 		Policy:      policyJWT + " Skipped when the token response has no numeric expires_in.",
 		Hint:        "The token's own lifetime differs from the expires_in the client is told; set both from one value.",
 	}, func(t *T) {
-		_, r, at := freshToken(t)
+		_, r, at := t.BaselineAnswer()
 		_, c := jwtToken(t, r.Str("access_token"))
 		ei, ok := expiresIn(r)
 		if !ok {
@@ -301,7 +304,7 @@ var _ = Area(62, "issued-tokens", "Issued access tokens, as a resource server se
 		Policy:      policyJWT + " A token without a scope claim is skipped (resource servers then ask introspection).",
 		Hint:        "The token grants other scopes than the client was told: resource servers enforce the claim, so the client is over- or under-privileged without knowing.",
 	}, func(t *T) {
-		_, r, _ := freshToken(t)
+		_, r, _ := t.BaselineAnswer()
 		_, c := jwtToken(t, r.Str("access_token"))
 		sc, ok := c["scope"].(string)
 		if !ok {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	. "github.com/onsi/gomega"
 
@@ -235,19 +236,20 @@ func (t *T) AnyValidRequest() (string, Request) {
 }
 
 // BaselineAnswer returns the accepted answer to the baseline request of
-// AnyValidRequest's method (sent once per run), recorded as this case's
-// evidence: a valid token response, for cases that judge what every token
-// response must hold (media type, token_type, expires_in, scope) and so
-// need no request of their own. Cases that use the token itself (which may
-// expire or be revoked during a run) get a fresh one instead.
-func (t *T) BaselineAnswer() (string, *Response) {
+// AnyValidRequest's method (sent once per run) and when it came, recorded
+// as this case's evidence: a valid token response, for cases that judge
+// what a token response and its token hold (media type, token_type,
+// expires_in, scope, the token's claims) and so need no request of their
+// own. Cases that use the token (which may expire, be revoked, or outlive
+// its signing key during a run) get a fresh one instead.
+func (t *T) BaselineAnswer() (string, *Response, time.Time) {
 	m := t.validMethod()
 	b := t.env.baseline(t.ctx, m)
 	ex := b.ex
 	ex.Label = fmt.Sprintf("Token request (the run's %s baseline, sent once; shared by the cases that judge a token response)", m)
 	t.rec.exchanges = append(t.rec.exchanges, ex)
 	t.rec.answers = append(t.rec.answers, answered{label: ex.Label, resp: b.resp})
-	return m, b.resp
+	return m, b.resp, ex.At.Add(b.resp.Elapsed)
 }
 
 // validMethod is the first configured confidential method whose baseline
