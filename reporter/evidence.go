@@ -138,8 +138,14 @@ func CurlTemplate(curl string) (string, []Placeholder) {
 	if !strings.Contains(curl, "[redacted") && !strings.Contains(curl, "[signature redacted]") {
 		return curl, nil // no mark: every pattern below needs one of these
 	}
-	hasBasic, hasJWS := strings.Contains(curl, "[base64 of "), strings.Contains(curl, ".[signature redacted]")
-	for _, m := range findAllSubmatchIndexIf(hasBasic, markBasic, curl) {
+	var basics, jwss [][]int // markBasic and markJWS have no literal prefix: tried only when their literal is there
+	if strings.Contains(curl, "[base64 of ") {
+		basics = markBasic.FindAllStringSubmatchIndex(curl, -1)
+	}
+	if strings.Contains(curl, ".[signature redacted]") {
+		jwss = markJWS.FindAllStringIndex(curl, -1)
+	}
+	for _, m := range basics {
 		id := curl[m[2]:m[3]]
 		spans = append(spans, span{m[0], m[1], "BASIC_CREDENTIALS", "base64 of " + id + ":$CLIENT_SECRET, e.g. $(printf '%s' '" + id + ":'\"$CLIENT_SECRET\" | base64 -w0)"})
 	}
@@ -156,7 +162,7 @@ func CurlTemplate(curl string) (string, []Placeholder) {
 		}
 		return fallback
 	}
-	for _, m := range findAllSubmatchIndexIf(hasJWS, markJWS, curl) {
+	for _, m := range jwss {
 		if !taken(m[0], m[1]) {
 			spans = append(spans, span{start: m[0], end: m[1], name: named(m[0], "CLIENT_ASSERTION")})
 		}
@@ -212,16 +218,6 @@ func CurlTemplate(curl string) (string, []Placeholder) {
 	}
 	b.WriteString(curl[pos:])
 	return b.String(), ph
-}
-
-// findAllSubmatchIndexIf is re.FindAllStringSubmatchIndex(s, -1) when the
-// literal the pattern needs was found in s, else nothing (a pattern with no
-// literal prefix is tried at every byte of the command).
-func findAllSubmatchIndexIf(found bool, re *regexp.Regexp, s string) [][]int {
-	if !found {
-		return nil
-	}
-	return re.FindAllStringSubmatchIndex(s, -1)
 }
 
 // fieldNameTail is the end of s in which a fieldName match can lie: its

@@ -640,11 +640,8 @@ func mayHoldCredentials(s string) bool {
 		return true
 	}
 	for i := 0; i < len(s); i++ {
-		switch s[i] | 0x20 {
-		case 'b':
-			if (len(s)-i >= 6 && strings.EqualFold(s[i:i+6], "bearer")) || (len(s)-i >= 5 && strings.EqualFold(s[i:i+5], "basic")) {
-				return true
-			}
+		if s[i]|0x20 == 'b' && ((len(s)-i >= 6 && strings.EqualFold(s[i:i+6], "bearer")) || (len(s)-i >= 5 && strings.EqualFold(s[i:i+5], "basic"))) {
+			return true
 		}
 	}
 	return false

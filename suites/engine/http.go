@@ -88,14 +88,13 @@ func (r *Response) MediaType() string {
 func newHTTPClient(o Options) (*resty.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if pemBytes := o.Target.CACertPEM; len(pemBytes) > 0 {
-		if err := checkCACert(pemBytes); err != nil {
-			return nil, err
-		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		pool.AppendCertsFromPEM(pemBytes)
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, errNoCACert
+		}
 		tc.RootCAs = pool
 	}
 	tc.InsecureSkipVerify = o.Target.Insecure
@@ -116,11 +115,14 @@ func newHTTPClient(o Options) (*resty.Client, error) {
 	return c, nil
 }
 
-// checkCACert is newHTTPClient's one way to fail: a CA file (when one is
-// configured) that holds no usable certificate.
+var errNoCACert = errors.New("the CA file holds no usable certificate")
+
+// checkCACert is newHTTPClient's one way to fail (errNoCACert), checked
+// for every target before a run starts: a CA file, when one is
+// configured, must hold a usable certificate.
 func checkCACert(pemBytes []byte) error {
 	if len(pemBytes) > 0 && !x509.NewCertPool().AppendCertsFromPEM(pemBytes) {
-		return errors.New("the CA file holds no usable certificate")
+		return errNoCACert
 	}
 	return nil
 }

@@ -227,7 +227,7 @@ func (t *T) ProfileLevel() Level {
 // has its token endpoint judged through a client secret. When no method's
 // baseline is accepted, the case is not run, naming the first method's.
 func (t *T) AnyValidRequest() (string, Request) {
-	m := t.validMethod()
+	m, _ := t.validMethod()
 	req, err := t.env.validRequest(t.ctx, m)
 	if err != nil {
 		t.Errorf("not run: %v", err)
@@ -243,8 +243,7 @@ func (t *T) AnyValidRequest() (string, Request) {
 // own. Cases that use the token (which may expire, be revoked, or outlive
 // its signing key during a run) get a fresh one instead.
 func (t *T) BaselineAnswer() (string, *Response, time.Time) {
-	m := t.validMethod()
-	b := t.env.baseline(t.ctx, m)
+	m, b := t.validMethod()
 	ex := b.ex
 	ex.Label = fmt.Sprintf("Token request (the run's %s baseline, sent once; shared by the cases that judge a token response)", m)
 	t.rec.exchanges = append(t.rec.exchanges, ex)
@@ -253,9 +252,9 @@ func (t *T) BaselineAnswer() (string, *Response, time.Time) {
 }
 
 // validMethod is the first configured confidential method whose baseline
-// is accepted; the case ends (skipped, not run or an error) when there is
-// none.
-func (t *T) validMethod() string {
+// is accepted, with that baseline; the case ends (skipped, not run or an
+// error) when there is none.
+func (t *T) validMethod() (string, *baseline) {
 	first := ""
 	for _, m := range []string{PrivateKeyJWT, ClientSecretBasic, ClientSecretPost} {
 		if !t.clientFor(m) {
@@ -267,14 +266,14 @@ func (t *T) validMethod() string {
 		if b := t.env.baseline(t.ctx, m); b.setup {
 			t.Errorf("not run: %s", b.why)
 		} else if b.ok {
-			return m
+			return m, b
 		}
 	}
 	if first == "" {
 		t.Skip("no confidential client is configured")
 	}
 	t.RequireBaseline(first) // not accepted: ends the case as not run
-	return ""
+	return "", nil
 }
 
 // WithForm returns a copy of req whose form has key set to values (none:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -410,11 +411,15 @@ func (e *env) finish(ctx context.Context, selected []Meta, rep *reporter.Report)
 }
 
 func metaByText(cat []Meta, text string) (Meta, bool) {
+	// text is a Meta.SpecText, "[ID] Title" (a valid ID holds no "] "):
+	// split once rather than build every case's text for every spec.
+	rest, ok1 := strings.CutPrefix(text, "[")
+	id, title, ok2 := strings.Cut(rest, "] ")
+	if !ok1 || !ok2 {
+		return Meta{}, false
+	}
 	for _, m := range cat {
-		// m.SpecText() == text, without building every case's text for
-		// every case of every target.
-		if len(text) == len(m.ID)+len(m.Title)+3 && text[0] == '[' && text[1:1+len(m.ID)] == m.ID &&
-			text[1+len(m.ID):3+len(m.ID)] == "] " && text[3+len(m.ID):] == m.Title {
+		if m.ID == id && m.Title == title {
 			return m, true
 		}
 	}
